@@ -1,0 +1,130 @@
+"""The ``isthmus`` command line: ``up`` runs the system, ``seed`` generates demo data."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from isthmus.config import Settings
+from isthmus.errors import IsthmusError
+
+app = typer.Typer(
+    help="Isthmus: an ERP, a Dataverse-compatible platform and the integration between them.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+
+DataDir = Annotated[Path, typer.Option("--data-dir", help="Folder for the embedded SQLite databases.")]
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option("--database-url", help="SQLAlchemy URL of the ERP database (e.g. postgresql+psycopg://…); default SQLite in --data-dir."),
+]
+
+DEMO_CUSTOMERS = 2_000
+
+
+def _settings(data_dir: Path, database_url: str | None, **extra: object) -> Settings:
+    return Settings.load(data_dir=data_dir, erp_database_url=database_url, **extra)
+
+
+def _seed(system: object, customers: int, seed: int) -> None:
+    from isthmus.erp.seed import generate
+
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        tasks: dict[str, int] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=max(total, 1))
+            progress.update(tasks[stage], completed=done, total=max(total, 1))
+
+        started = time.perf_counter()
+        summary = generate(system.erp_database, customers=customers, seed=seed, progress=report)  # type: ignore[attr-defined]
+    console.print(f"Seeded in {time.perf_counter() - started:.1f} s: {summary}")
+
+
+@app.command()
+def up(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    data_dir: DataDir = Path("./var"),
+    database_url: DatabaseUrl = None,
+    demo_customers: Annotated[
+        int, typer.Option(help="Customers to generate when the ERP database is empty (0 = none).")
+    ] = DEMO_CUSTOMERS,
+    log_level: Annotated[str, typer.Option(help="Server log level.")] = "warning",
+) -> None:
+    """Start Isthmus: create the databases if needed, load the demo data on first start, and serve every API."""
+    import uvicorn
+
+    from isthmus.api.app import create_app
+    from isthmus.system import System
+
+    settings = _settings(data_dir, database_url, host=host, port=port)
+    system = System(settings)
+    try:
+        system.create_schema()
+        if demo_customers and system.erp_is_empty():
+            console.print(f"First start: generating demo data ({demo_customers:,} customers)…")
+            _seed(system, demo_customers, 42)
+    except IsthmusError as exc:
+        console.print(f"[red]Could not prepare the databases:[/red] {exc.full_message}")
+        raise typer.Exit(1) from exc
+    base = f"http://{host}:{port}"
+    console.print(f"[bold green]Isthmus is up[/bold green] on {base}")
+    console.print(f"  ERP OData API      {base}/data/   (metadata: {base}/data/$metadata)")
+    console.print(f"  ERP database       {settings.erp_url}")
+    console.print("  Press Ctrl+C to stop.")
+    uvicorn.run(
+        create_app(system),
+        host=host,
+        port=port,
+        log_level=log_level,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+    )
+
+
+@app.command()
+def seed(
+    customers: Annotated[int, typer.Option(help="How many customers to generate (orders, invoices, payments and "
+                                                 "ledger follow in proportion).")] = DEMO_CUSTOMERS,
+    data_dir: DataDir = Path("./var"),
+    database_url: DatabaseUrl = None,
+    random_seed: Annotated[int, typer.Option("--seed", help="Seed of the deterministic generator.")] = 42,
+) -> None:
+    """Generate deterministic demo data: companies, customers, products, orders, invoices, payments and several
+    fiscal years of ledger and inventory transactions. A killed run resumes where it stopped."""
+    from isthmus.system import System
+
+    if customers < 1:
+        console.print("[red]--customers must be at least 1.[/red]")
+        raise typer.Exit(2)
+    system = System(_settings(data_dir, database_url))
+    try:
+        system.create_schema()
+        _seed(system, customers, random_seed)
+    except IsthmusError as exc:
+        console.print(f"[red]Seeding failed:[/red] {exc.full_message}")
+        raise typer.Exit(1) from exc
+    finally:
+        system.close()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app()
