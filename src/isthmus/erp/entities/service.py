@@ -9,7 +9,7 @@ exactly what was committed.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -31,11 +31,13 @@ from isthmus.erp.entities.catalog import Catalog
 from isthmus.erp.entities.model import NAMESPACE, DataEntity, EntityField
 from isthmus.erp.entities.resolver import EntityResolver
 from isthmus.odata import values
+from isthmus.odata.query.filter import print_filter
 from isthmus.odata.query.options import ExpandItem, QueryOptions
 from isthmus.odata.query.sql import FilterCompiler
 from isthmus.storage import CallContext, Database
 
 VERSION = "__version"
+STATEMENT_CACHE_SIZE = 2048
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class EntityService:
         self.database = database
         self.catalog = catalog
         self.max_page_size = max_page_size
+        self._statements: OrderedDict[tuple, tuple[Any, Any]] = OrderedDict()
 
     # --- lookup ---------------------------------------------------------------------------------------------
 
@@ -88,25 +91,16 @@ class EntityService:
     ) -> Page:
         page_size = min(page_size or self.max_page_size, self.max_page_size)
         selected = self._selected(entity, options)
-        where = [*self._scope(ctx, entity, cross_company), *extra_where]
-        if options.filter is not None:
-            where.append(self._compile(entity, options.filter))
-        order = self._order(entity, options)
         skip = options.skip or 0
         limit = page_size if options.top is None else min(options.top, page_size)
-        columns = self._columns(entity, selected, with_all=bool(options.expand))
-        stmt = select(*columns).select_from(entity.from_clause).where(*where).order_by(*order)
-        # One row more than the page tells whether a next page exists without counting.
-        stmt = stmt.limit(limit + 1).offset(skip or None)
+        stmt, count_stmt = self._page_statements(ctx, entity, options, selected, cross_company, extra_where, limit, skip)
         with self.database.read() as conn:
             raw = [dict(r) for r in conn.execute(stmt).mappings()]
             more = len(raw) > limit
             raw = raw[:limit]
             count = None
             if options.count:
-                count = conn.execute(
-                    select(func.count()).select_from(entity.from_clause).where(*where)
-                ).scalar_one()
+                count = conn.execute(count_stmt).scalar_one()
             expanded = self._expand(conn, ctx, entity, raw, options.expand) if options.expand else None
         remaining_top = None if options.top is None else options.top - len(raw)
         next_skip = skip + len(raw) if more and (remaining_top is None or remaining_top > 0) else None
@@ -115,6 +109,44 @@ class EntityService:
             for row, extra in zip(rows, expanded, strict=True):
                 row.update(extra)
         return Page(rows, count, next_skip)
+
+    def _page_statements(
+        self,
+        ctx: CallContext,
+        entity: DataEntity,
+        options: QueryOptions,
+        selected: tuple[EntityField, ...],
+        cross_company: bool,
+        extra_where: Sequence[Any],
+        limit: int,
+        skip: int,
+    ) -> tuple[Any, Any]:
+        """The page and count statements for a query. Built statements are cached by the query's shape and values:
+        building one and deriving SQLAlchemy's cache key costs more than running it, and clients repeat queries."""
+        filter_text = print_filter(options.filter) if options.filter is not None else None
+        key = None
+        # A filter calling now() binds the clock when compiled; extra conditions come from a parent record.
+        if not extra_where and not (filter_text and "now(" in filter_text.lower()):
+            scope = ctx.company if not cross_company else (tuple(sorted(ctx.companies)) if ctx.companies is not None else None)
+            key = (entity.set_name, filter_text, tuple(f.name for f in selected), options.orderby, limit, skip,
+                   bool(options.expand), cross_company, scope)
+            cached = self._statements.get(key)
+            if cached is not None:
+                self._statements.move_to_end(key)
+                return cached
+        where = [*self._scope(ctx, entity, cross_company), *extra_where]
+        if options.filter is not None:
+            where.append(self._compile(entity, options.filter))
+        columns = self._columns(entity, selected, with_all=bool(options.expand))
+        page = select(*columns).select_from(entity.from_clause).where(*where).order_by(*self._order(entity, options))
+        # One row more than the page tells whether a next page exists without counting.
+        page = page.limit(limit + 1).offset(skip or None)
+        count = select(func.count()).select_from(entity.from_clause).where(*where)
+        if key is not None:
+            self._statements[key] = (page, count)
+            if len(self._statements) > STATEMENT_CACHE_SIZE:
+                self._statements.popitem(last=False)
+        return page, count
 
     def count(self, ctx: CallContext, entity: DataEntity, options: QueryOptions, *, cross_company: bool = False) -> int:
         where = self._scope(ctx, entity, cross_company)
