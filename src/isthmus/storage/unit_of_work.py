@@ -54,7 +54,8 @@ class RowChange:
 
     table: str
     operation: Operation
-    recid: int
+    key: Any
+    """The row's primary key value (``recid`` for ERP tables, the GUID for Dataverse tables)."""
     before: Mapping[str, Any] | None
     after: Mapping[str, Any] | None
 
@@ -71,6 +72,10 @@ class UnitOfWorkHooks:
 
     pre_commit: list[Hook] = field(default_factory=list)
     post_commit: list[Hook] = field(default_factory=list)
+
+
+def _pk(table: Table) -> str:
+    return next(iter(table.primary_key.columns)).name
 
 
 class UnitOfWork:
@@ -99,12 +104,12 @@ class UnitOfWork:
     # --- tracked writes ---------------------------------------------------------------------------------------
 
     def insert(self, table: Table, values: Mapping[str, Any]) -> dict[str, Any]:
-        """Insert one row, stamping the audit columns, and return it as stored (with its ``recid``)."""
+        """Insert one row, stamping the audit columns, and return it as stored (with its primary key)."""
         row = dict(values)
         self._stamp(table, row, created=True)
         stored = self.connection.execute(insert(table).values(row).returning(*table.c)).mappings().one()
         after = dict(stored)
-        self.changes.append(RowChange(table.name, "create", after["recid"], None, after))
+        self.changes.append(RowChange(table.name, "create", after[_pk(table)], None, after))
         return after
 
     def insert_many(self, table: Table, rows: Sequence[Mapping[str, Any]], *, track: bool = True) -> None:
@@ -121,50 +126,47 @@ class UnitOfWork:
             self.connection.execute(insert(table), stamped)
             return
         stored = self.connection.execute(insert(table).returning(*table.c), stamped).mappings().all()
+        pk = _pk(table)
         for r in stored:
             after = dict(r)
-            self.changes.append(RowChange(table.name, "create", after["recid"], None, after))
+            self.changes.append(RowChange(table.name, "create", after[pk], None, after))
 
     def update(
         self,
         table: Table,
-        recid: int,
+        key: Any,
         values: Mapping[str, Any],
         *,
         before: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Update one row by ``recid``, bump its version, and return the row as stored.
+        """Update one row by primary key, bump its version, and return the row as stored.
 
         Pass ``before`` when the caller already read the row in this transaction, to save a read.
         """
         if before is None:
-            before = self.read_for_update(table, recid)
+            before = self.read_for_update(table, key)
         row = dict(values)
         self._stamp(table, row, created=False)
         if "recversion" in table.c:
             row["recversion"] = table.c.recversion + 1
-        stored = (
-            self.connection.execute(update(table).where(table.c.recid == recid).values(row).returning(*table.c))
-            .mappings()
-            .one()
-        )
+        pk = table.c[_pk(table)]
+        stored = self.connection.execute(update(table).where(pk == key).values(row).returning(*table.c)).mappings().one()
         after = dict(stored)
-        self.changes.append(RowChange(table.name, "update", recid, dict(before), after))
+        self.changes.append(RowChange(table.name, "update", key, dict(before), after))
         return after
 
-    def delete(self, table: Table, recid: int) -> dict[str, Any]:
-        """Delete one row by ``recid`` and return what it held."""
-        stored = (
-            self.connection.execute(delete(table).where(table.c.recid == recid).returning(*table.c)).mappings().one()
-        )
+    def delete(self, table: Table, key: Any) -> dict[str, Any]:
+        """Delete one row by primary key and return what it held."""
+        pk = table.c[_pk(table)]
+        stored = self.connection.execute(delete(table).where(pk == key).returning(*table.c)).mappings().one()
         before = dict(stored)
-        self.changes.append(RowChange(table.name, "delete", recid, before, None))
+        self.changes.append(RowChange(table.name, "delete", key, before, None))
         return before
 
-    def read_for_update(self, table: Table, recid: int) -> dict[str, Any]:
+    def read_for_update(self, table: Table, key: Any) -> dict[str, Any]:
         """Read one row and lock it until the transaction ends (PostgreSQL ``FOR UPDATE``; SQLite already holds the
         database write lock because write units begin ``IMMEDIATE``)."""
-        stmt = select(table).where(table.c.recid == recid)
+        stmt = select(table).where(table.c[_pk(table)] == key)
         if self.connection.dialect.name == "postgresql":
             stmt = stmt.with_for_update()
         return dict(self.connection.execute(stmt).mappings().one())
