@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -39,16 +39,30 @@ def _build(url: str) -> None:
     database.dispose()
 
 
-@pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("template") / "erp.db"
-    _build(f"sqlite:///{path}")
-    return path
+def clone_database(request: pytest.FixtureRequest, tmp_path: Path, sqlite_fixture: str, postgres_fixture: str,
+                   backend: str, filename: str) -> Iterator[str]:
+    """A fresh copy of a per-backend template database: the SQLite file copied, or CREATE DATABASE … TEMPLATE."""
+    if backend == "sqlite":
+        template: Path = request.getfixturevalue(sqlite_fixture)
+        target = tmp_path / filename
+        shutil.copyfile(template, target)
+        yield f"sqlite:///{target}"
+        return
+    template_name: str = request.getfixturevalue(postgres_fixture)
+    name = f"isthmus_t_{uuid.uuid4().hex[:12]}"
+    admin = _pg_admin()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'))
+    try:
+        yield f"{PG_SERVER}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
-@pytest.fixture(scope="session")
-def postgres_template() -> Iterator[str]:
-    name = f"isthmus_tpl_{uuid.uuid4().hex[:10]}"
+def postgres_template_from(build: Callable[[str], None], prefix: str) -> Iterator[str]:
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = _pg_admin()
     try:
         with admin.connect() as conn:
@@ -58,30 +72,28 @@ def postgres_template() -> Iterator[str]:
             f"PostgreSQL at {PG_SERVER} is not reachable ({exc.__class__.__name__}). Start it with "
             "`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start` or deselect with -m 'not postgres'."
         )
-    _build(f"{PG_SERVER}/{name}")
+    build(f"{PG_SERVER}/{name}")
     yield name
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "erp.db"
+    _build(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    yield from postgres_template_from(_build, "isthmus_tpl")
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        template: Path = request.getfixturevalue("sqlite_template")
-        target = tmp_path / "erp.db"
-        shutil.copyfile(template, target)
-        yield f"sqlite:///{target}"
-        return
-    template_name: str = request.getfixturevalue("postgres_template")
-    name = f"isthmus_t_{uuid.uuid4().hex[:12]}"
-    admin = _pg_admin()
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'))
-    yield f"{PG_SERVER}/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    yield from clone_database(request, tmp_path, "sqlite_template", "postgres_template", request.param, "erp.db")
 
 
 @pytest.fixture

@@ -112,11 +112,14 @@ class FilterCompiler:
         dialect: str,
         functions: Mapping[str, FunctionCompiler] | None = None,
         wildcards: bool = False,
+        case_insensitive: bool = False,
     ) -> None:
         self.resolver = resolver
         self.dialect = dialect
         self.functions = functions or {}
         self.wildcards = wildcards
+        self.case_insensitive = case_insensitive
+        """Compare text case-insensitively with eq/ne/lt/... too, as Dataverse does."""
         self._scopes: list[tuple[str, FieldResolver]] = []
 
     # --- entry points ------------------------------------------------------------------------------------------
@@ -229,7 +232,10 @@ class FilterCompiler:
         if left.field is not None and left.field.enum is not None:
             if op not in (ast.Eq, ast.NotEq) and isinstance(right, Literal):
                 raise _fail(f"{left.field.name} is an enumeration; compare it only with eq or ne.")
-        return Typed(_COMPARE[op](left.sql, self.bind(right, left)), "Edm.Boolean")
+        a, b = left.sql, self.bind(right, left)
+        if self.case_insensitive and left.type == "Edm.String":
+            a, b = sa.func.lower(a), sa.func.lower(b)
+        return Typed(_COMPARE[op](a, b), "Edm.Boolean")
 
     def _in(self, node: ast.Compare) -> Typed:
         left = self.visit(node.left)
@@ -245,6 +251,8 @@ class FilterCompiler:
             if not isinstance(item, ast._Literal):
                 raise _fail("'in' lists may only contain literal values.")
             values.append(coerce_literal(item, left.type, left.field))
+        if self.case_insensitive and left.type == "Edm.String":
+            return Typed(sa.func.lower(left.sql).in_([v.lower() if isinstance(v, str) else v for v in values]), "Edm.Boolean")
         return Typed(left.sql.in_(values), "Edm.Boolean")
 
     def _like(self, column: Any, pattern: Any) -> Any:

@@ -1,0 +1,1 @@
+"""Table, column, choice, relationship and key definitions, their storage, and the in-memory registry."""
