@@ -28,6 +28,9 @@ class Settings:
     erp_database_url: str | None = None
     """SQLAlchemy URL of the ERP database; ``None`` means ``sqlite:///<data_dir>/erp.db``."""
 
+    dataverse_database_url: str | None = None
+    """SQLAlchemy URL of the default Dataverse environment's database; ``None`` means ``<data_dir>/dataverse.db``."""
+
     host: str = "127.0.0.1"
     port: int = 8080
 
@@ -43,6 +46,12 @@ class Settings:
     max_batch_operations: int = 5_000
     """Largest number of requests in one ``$batch`` (finance and operations allows 5,000)."""
 
+    dataverse_request_limit: int = 60_000
+    """Service protection: requests one user may make per window before getting 429 (Dataverse allows 6,000)."""
+
+    dataverse_request_window_s: int = 300
+    """Service protection: the sliding window, in seconds."""
+
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -50,6 +59,12 @@ class Settings:
         if self.erp_database_url:
             return self.erp_database_url
         return f"sqlite:///{(self.data_dir / 'erp.db').resolve()}"
+
+    @property
+    def dataverse_url(self) -> str:
+        if self.dataverse_database_url:
+            return self.dataverse_database_url
+        return f"sqlite:///{(self.data_dir / 'dataverse.db').resolve()}"
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

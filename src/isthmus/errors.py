@@ -150,6 +150,16 @@ class UnavailableError(IsthmusError, RetryableError):
     code = "ServiceUnavailable"
 
 
+class RateLimitedError(IsthmusError, RetryableError):
+    """The caller exceeded a service-protection limit; ``retry_after_s`` says when to try again."""
+
+    code = "TooManyRequests"
+
+    def __init__(self, message: str, *, retry_after_s: int = 1, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after_s = retry_after_s
+
+
 class ConfigurationError(IsthmusError, TerminalError):
     """The system is configured in a way that cannot work; an operator must fix the configuration."""
 

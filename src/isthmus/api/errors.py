@@ -29,6 +29,7 @@ STATUS_BY_FAMILY: tuple[tuple[type[BaseException], int], ...] = (
     (errors.UnsupportedMediaTypeError, 415),
     (errors.NotSupportedError, 501),
     (errors.ClientError, 400),
+    (errors.RateLimitedError, 429),
     (errors.UnavailableError, 503),
     (errors.IsthmusError, 500),
 )
@@ -80,5 +81,9 @@ def error_payload(exc: BaseException) -> tuple[int, bytes, dict[str, str]]:
     """(status, JSON body, extra headers) for any exception."""
     translated = translate(exc)
     status = status_for(translated)
-    headers = {"Retry-After": "1"} if status == 503 else {}
+    headers: dict[str, str] = {}
+    if isinstance(translated, errors.RateLimitedError):
+        headers["Retry-After"] = str(translated.retry_after_s)
+    elif status == 503:
+        headers["Retry-After"] = "1"
     return status, dumps(error_body(translated)), headers

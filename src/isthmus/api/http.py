@@ -71,14 +71,29 @@ async def read_json(request: Request, limit: int, *, required: bool = True) -> A
 
 
 def prefer(request: Request) -> dict[str, str]:
-    """Parse the Prefer header(s) into {preference: value}."""
+    """Parse the Prefer header(s) into {preference: value}; quoted values may contain commas
+    (``odata.include-annotations="A,B"``)."""
     result: dict[str, str] = {}
     for header in request.headers.getlist("prefer"):
-        for item in header.split(","):
+        for item in _split_unquoted(header, ","):
             name, _, value = item.strip().partition("=")
             if name:
                 result[name.strip().lower()] = value.strip().strip('"')
     return result
+
+
+def _split_unquoted(text: str, separator: str) -> list[str]:
+    parts, current, quoted = [], [], False
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+        if ch == separator and not quoted:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current))
+    return parts
 
 
 Handler = Callable[[Request], Awaitable[Response]]
