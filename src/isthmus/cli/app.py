@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from isthmus.config import Settings
@@ -53,7 +54,13 @@ def _seed(system: object, customers: int, seed: int) -> None:
 
         started = time.perf_counter()
         summary = generate(system.erp_database, customers=customers, seed=seed, progress=report)  # type: ignore[attr-defined]
-    console.print(f"Seeded in {time.perf_counter() - started:.1f} s: {summary}")
+    table = Table(title=f"Seeded in {time.perf_counter() - started:.1f} s"
+                        + (f" (resumed {summary.resumed_tasks} finished tasks)" if summary.resumed_tasks else ""))
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, count in summary.counts().items():
+        table.add_row(name, f"{count:,}")
+    console.print(table)
 
 
 @app.command()
@@ -107,8 +114,8 @@ def seed(
     database_url: DatabaseUrl = None,
     random_seed: Annotated[int, typer.Option("--seed", help="Seed of the deterministic generator.")] = 42,
 ) -> None:
-    """Generate deterministic demo data: companies, customers, products, orders, invoices, payments and several
-    fiscal years of ledger and inventory transactions. A killed run resumes where it stopped."""
+    """Generate deterministic demo data (companies, customers, products, orders, invoices, payments, ledger and
+    inventory history); a killed run resumes where it stopped."""
     from isthmus.system import System
 
     if customers < 1:
