@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import func, inspect, select
 
 from isthmus.config import Settings
+from isthmus.dataverse.environment import DataverseEnvironment
 from isthmus.erp.entities.catalog import Catalog
 from isthmus.erp.entities.service import EntityService
 from isthmus.erp.schema import dataarea
@@ -19,6 +20,15 @@ class System:
         self.erp_database = Database(settings.erp_url, name="erp")
         self.catalog = Catalog()
         self.entities = EntityService(self.erp_database, self.catalog, max_page_size=settings.max_page_size)
+        self.dataverse_database = Database(settings.dataverse_url, name="dataverse")
+        self._dataverse: DataverseEnvironment | None = None
+
+    @property
+    def dataverse(self) -> DataverseEnvironment:
+        """The default Dataverse environment, bootstrapped on first use (standard tables and base records)."""
+        if self._dataverse is None:
+            self._dataverse = DataverseEnvironment(self.dataverse_database)
+        return self._dataverse
 
     def create_schema(self) -> None:
         """Create every table that does not exist yet (idempotent)."""
@@ -32,3 +42,4 @@ class System:
 
     def close(self) -> None:
         self.erp_database.dispose()
+        self.dataverse_database.dispose()

@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from isthmus import __version__
+from isthmus.api.dataverse_webapi import DataverseWebApi
 from isthmus.api.erp_odata import ErpODataService
 from isthmus.api.http import guarded
 from isthmus.system import System
@@ -22,6 +23,8 @@ ODATA_METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE"]
 def create_app(system: System) -> Starlette:
     erp = ErpODataService(system.entities, system.settings)
     erp_endpoint = guarded(erp.handle)
+    dataverse = DataverseWebApi(system.dataverse, system.settings)
+    dataverse_endpoint = guarded(dataverse.handle)
 
     async def index(request: Request) -> Response:
         base = str(request.base_url).rstrip("/")
@@ -29,7 +32,12 @@ def create_app(system: System) -> Starlette:
             {
                 "name": "Isthmus",
                 "version": __version__,
-                "apis": {"erp": f"{base}/data/", "erp_metadata": f"{base}/data/$metadata"},
+                "apis": {
+                    "erp": f"{base}/data/",
+                    "erp_metadata": f"{base}/data/$metadata",
+                    "dataverse": f"{base}/api/data/v9.2/",
+                    "dataverse_metadata": f"{base}/api/data/v9.2/$metadata",
+                },
             }
         )
 
@@ -42,6 +50,8 @@ def create_app(system: System) -> Starlette:
             Route("/health", health),
             Route("/data", erp_endpoint, methods=ODATA_METHODS),
             Route("/data/{rest:path}", erp_endpoint, methods=ODATA_METHODS),
+            Route("/api/data/v9.2", dataverse_endpoint, methods=ODATA_METHODS),
+            Route("/api/data/v9.2/{rest:path}", dataverse_endpoint, methods=ODATA_METHODS),
         ],
     )
     app.state.system = system

@@ -1,5 +1,6 @@
 """The entity data model (EDM): entity types with their properties, keys and navigation properties, enum types,
-entity sets, and bound or unbound actions — everything ``$metadata`` describes.
+complex types, entity sets, bound or unbound actions and functions (with function imports) — everything
+``$metadata`` describes.
 
 Values are frozen; an app builds its model once at start-up (or when its metadata changes) and shares it.
 """
@@ -68,6 +69,9 @@ class EntityType:
     key: tuple[str, ...]
     properties: tuple[Property, ...]
     navigation: tuple[NavigationProperty, ...] = ()
+    base_type: str | None = None
+    """Qualified name of the entity type this one derives from (``mscrm.crmbaseentity``)."""
+    abstract: bool = False
     _by_name: dict[str, Property] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -95,6 +99,42 @@ class Action:
     parameters: tuple[Parameter, ...] = ()
     return_type: str | None = None
     collection_bound: bool = False
+    binding_parameter: str = "_this"
+    """Name of the binding parameter of a bound action."""
+
+
+@dataclass(frozen=True)
+class Function:
+    """A side-effect-free operation (``WhoAmI``), bound or unbound; an unbound one is exposed by a
+    ``FunctionImport``."""
+
+    name: str
+    bound_to: str | None = None
+    parameters: tuple[Parameter, ...] = ()
+    return_type: str | None = None
+    collection_bound: bool = False
+    binding_parameter: str = "_this"
+    return_nullable: bool = True
+    composable: bool = False
+
+
+@dataclass(frozen=True)
+class FunctionImport:
+    name: str
+    function: str
+    """Qualified name of the unbound function."""
+    entity_set: str | None = None
+    include_in_service_document: bool = False
+
+
+@dataclass(frozen=True)
+class ComplexType:
+    """A structured type without a key (an action's or function's response, for example)."""
+
+    name: str
+    properties: tuple[Property, ...] = ()
+    base_type: str | None = None
+    abstract: bool = False
 
 
 @dataclass(frozen=True)
@@ -102,6 +142,8 @@ class EntitySet:
     name: str
     entity_type: str
     """Qualified name of the entity type."""
+    navigation_bindings: tuple[tuple[str, str], ...] = ()
+    """(navigation property path, target entity set) pairs."""
 
 
 @dataclass(frozen=True)
@@ -113,6 +155,9 @@ class Schema:
     enum_types: tuple[EnumType, ...] = ()
     actions: tuple[Action, ...] = ()
     alias: str | None = None
+    complex_types: tuple[ComplexType, ...] = ()
+    functions: tuple[Function, ...] = ()
+    function_imports: tuple[FunctionImport, ...] = ()
 
     def qualified(self, name: str) -> str:
         return f"{self.namespace}.{name}"

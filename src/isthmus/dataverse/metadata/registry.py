@@ -39,7 +39,13 @@ class Registry:
         self.by_set: dict[str, Table] = {t.entity_set_name: t for t in tables}
         self.metadata = MetaData()
         self.sql: dict[str, SqlTable] = {t.logical_name: sql_table(t, self.metadata) for t in tables}
-        self.relationships = [*derived_relationships(tables), *relationships]
+        # A relationship made explicitly (RelationshipDefinitions) for a lookup replaces the one derived from it.
+        covered = {(r.referenced_table, r.referencing_table, r.referencing_column) for r in relationships if r.kind == "OneToMany"}
+        derived = [
+            r for r in derived_relationships(tables)
+            if (r.referenced_table, r.referencing_table, r.referencing_column) not in covered
+        ]
+        self.relationships = [*derived, *relationships]
         self._navigation: dict[str, dict[str, Navigation]] = {t: {} for t in self.tables}
         for r in self.relationships:
             if r.kind == "OneToMany":
@@ -74,6 +80,20 @@ class Registry:
 
     def navigations(self, table: str) -> list[Navigation]:
         return list(self._navigation.get(table, {}).values())
+
+    def intersect_columns(self, relationship: Relationship) -> tuple[str, str]:
+        """The intersect table's columns for a many-to-many relationship's entity 1 (referenced) and entity 2:
+        their primary ids, or ``<table>idone`` and ``<table>idtwo`` when a table relates to itself."""
+        e1, e2 = relationship.referenced_table, relationship.referencing_table
+        if e1 == e2:
+            return f"{e1}idone", f"{e1}idtwo"
+        first, second = self.tables.get(e1), self.tables.get(e2)
+        return (first.primary_id if first else f"{e1}id"), (second.primary_id if second else f"{e2}id")
+
+    def intersect_sides(self, relationship: Relationship, table: str) -> tuple[str, str]:
+        """(column pointing at ``table``, column pointing at the other side) in a many-to-many intersect table."""
+        first, second = self.intersect_columns(relationship)
+        return (first, second) if table == relationship.referenced_table else (second, first)
 
     def lookup_navigation(self, table: str, column: str, target: str) -> Navigation | None:
         return next(

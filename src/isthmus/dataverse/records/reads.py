@@ -214,13 +214,12 @@ class Reader:
     def _many_to_many(self, conn, table, target, nav, raw_rows, item, columns, needed):  # type: ignore[no-untyped-def]
         relationship = nav.relationship
         intersect = self.registry.sql[relationship.intersect_table]
-        mine = f"{table.logical_name}id"
-        theirs = target.primary_id
+        mine, theirs = self.registry.intersect_sides(relationship, table.logical_name)
         ids = sorted({r[table.primary_id] for r in raw_rows})
         child = self.registry.sql[target.logical_name]
         stmt = (
             select(intersect.c[mine].label("__parent"), *self._sql_columns(target, columns, [c for c in needed if c != nav.remote_column]))
-            .select_from(child.join(intersect, intersect.c[theirs] == child.c[theirs]))
+            .select_from(child.join(intersect, intersect.c[theirs] == child.c[target.primary_id]))
             .where(intersect.c[mine].in_(ids), *self.where(target, item.options))
             .order_by(*self.order(target, item.options))
         )

@@ -78,18 +78,10 @@ class TableResolver:
             )
         relationship = nav.relationship
         intersect = self.registry.sql[relationship.intersect_table].alias()
-        mine, theirs = _intersect_columns(relationship, self.table.logical_name, target)
+        mine, theirs = self.registry.intersect_sides(relationship, self.table.logical_name)
         return CollectionRef(
             resolver=TableResolver(self.registry, target, child),
             source=child.join(intersect, intersect.c[theirs] == child.c[target.primary_id]),
             condition=intersect.c[mine] == self.sql.c[self.table.primary_id],  # type: ignore[attr-defined]
         )
 
-
-def _intersect_columns(relationship: object, table: str, target: Table) -> tuple[str, str]:
-    """Columns of a many-to-many intersect table pointing at ``table`` and at ``target``: named after their
-    tables' primary ids (``accountid``, ``contactid``), as Dataverse names them."""
-    referenced = relationship.referenced_table  # type: ignore[attr-defined]
-    mine = f"{table}id" if table != target.logical_name else f"{referenced}idone"
-    theirs = target.primary_id if table != target.logical_name else f"{referenced}idtwo"
-    return mine, theirs

@@ -22,7 +22,7 @@ from isthmus.dataverse.metadata.physical import type_suffix
 from isthmus.dataverse.metadata.registry import Registry
 from isthmus.dataverse.metadata.store import MetadataStore
 from isthmus.dataverse.pipeline import Pipeline, PluginContext
-from isthmus.dataverse.records.body import RecordBody, read_body
+from isthmus.dataverse.records.body import read_body
 from isthmus.dataverse.records.functions import query_functions
 from isthmus.dataverse.records.reads import PageRequest, QueryPage, Reader
 from isthmus.dataverse.records.shape import Annotations
