@@ -200,3 +200,22 @@ def test_errors_are_dataverse_shaped(dv: TestClient) -> None:
     assert dv.get(f"{ROOT}/accounts?$skip=1").status_code == 501
     assert dv.get(f"{ROOT}/accounts?$filter=Microsoft.Dynamics.CRM.Above(PropertyName='accountid',PropertyValue='x')").status_code == 501
     assert dv.get(f"{ROOT}/accounts?$filter=nope eq 1").status_code == 400
+
+
+def test_service_protection_answers_429_with_retry_after(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from isthmus.api.app import create_app
+    from isthmus.config import Settings
+    from isthmus.system import System
+
+    system = System(Settings(data_dir=tmp_path, dataverse_request_limit=3, dataverse_request_window_s=300))
+    try:
+        with TestClient(create_app(system)) as client:
+            for _ in range(3):
+                assert client.get(f"{ROOT}/WhoAmI").status_code == 200
+            limited = client.get(f"{ROOT}/WhoAmI")
+            assert limited.status_code == 429
+            assert int(limited.headers["Retry-After"]) > 0
+            assert limited.json()["error"]["message"].startswith("Number of requests exceeded the limit of 3 over time window of 300 seconds.")
+            assert client.get("/data/").status_code == 200  # the ERP API has its own (resource-based) rules
+    finally:
+        system.close()

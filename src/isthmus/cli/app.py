@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from isthmus.cli import dataverse as dataverse_cli
 from isthmus.config import Settings
 from isthmus.errors import IsthmusError
 
@@ -21,6 +22,7 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console()
+app.add_typer(dataverse_cli.app, name="dataverse")
 
 DataDir = Annotated[Path, typer.Option("--data-dir", help="Folder for the embedded SQLite databases.")]
 DatabaseUrl = Annotated[
