@@ -43,6 +43,11 @@ class CallContext:
     """Companies (dataAreaId) the caller may read and write; ``None`` means every company."""
     origin: str = "api"
     """Where the write comes from (``api``, ``seed``, ``dualwrite``...), so hooks can avoid echoing a write back."""
+    grants: Any = None
+    """What the caller may do, as the application's security model defines it (the ERP's entity privileges); ``None``
+    means unrestricted (the system itself, seeding, development mode)."""
+    principal_id: str | None = None
+    """The identity (token ``oid``) behind the call, for audit; ``None`` for the system itself."""
 
     def may_access(self, company: str) -> bool:
         return self.companies is None or company in self.companies
