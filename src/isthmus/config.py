@@ -31,6 +31,10 @@ class Settings:
     dataverse_database_url: str | None = None
     """SQLAlchemy URL of the default Dataverse environment's database; ``None`` means ``<data_dir>/dataverse.db``."""
 
+    control_database_url: str | None = None
+    """SQLAlchemy URL of the control-plane database (environments, links, identities); ``None`` means
+    ``<data_dir>/control.db``."""
+
     host: str = "127.0.0.1"
     port: int = 8080
 
@@ -65,6 +69,12 @@ class Settings:
         if self.dataverse_database_url:
             return self.dataverse_database_url
         return f"sqlite:///{(self.data_dir / 'dataverse.db').resolve()}"
+
+    @property
+    def control_url(self) -> str:
+        if self.control_database_url:
+            return self.control_database_url
+        return f"sqlite:///{(self.data_dir / 'control.db').resolve()}"
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -1,37 +1,57 @@
-"""One running Isthmus: its settings, its databases and the services over them, built once and shared by the HTTP
-app, the CLI and the tests."""
+"""One running Isthmus: its settings, the control plane (environments and links), and the services of every
+environment — built once and shared by the HTTP app, the CLI and the tests.
+
+The *default* environments (finance and operations ``default`` over ``Settings.erp_url`` and Power Platform
+``default`` over ``Settings.dataverse_url``) answer at the root URLs; every environment, default or not, also
+answers under ``/environments/<name>/``. Services of other environments are built on first use.
+"""
 
 from __future__ import annotations
+
+import threading
 
 from sqlalchemy import func, inspect, select
 
 from isthmus.config import Settings
 from isthmus.dataverse.environment import DataverseEnvironment
+from isthmus.environments.model import EnablementAction
+from isthmus.environments.provisioning import Provisioner
+from isthmus.environments.service import EnvironmentService
 from isthmus.erp.entities.catalog import Catalog
 from isthmus.erp.entities.service import EntityService
 from isthmus.erp.schema import dataarea
 from isthmus.erp.schema import metadata as erp_metadata
+from isthmus.errors import NotFoundError
 from isthmus.storage import Database
+
+DEFAULT = "default"
 
 
 class System:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, provisioner: Provisioner | None = None) -> None:
         self.settings = settings
-        self.erp_database = Database(settings.erp_url, name="erp")
         self.catalog = Catalog()
-        self.entities = EntityService(self.erp_database, self.catalog, max_page_size=settings.max_page_size)
+        self.control_database = Database(settings.control_url, name="control")
+        self.environments = EnvironmentService(self.control_database, settings.data_dir, provisioner)
+        self._lock = threading.Lock()
+        self._erp: dict[str, EntityService] = {}
+        self._dataverse: dict[str, DataverseEnvironment] = {}
+        self.erp_database = self._erp_database(DEFAULT, settings.erp_url)
         self.dataverse_database = Database(settings.dataverse_url, name="dataverse")
-        self._dataverse: DataverseEnvironment | None = None
+
+    # --- the default environments (root URLs) ----------------------------------------------------------------
+
+    @property
+    def entities(self) -> EntityService:
+        return self.erp(DEFAULT)
 
     @property
     def dataverse(self) -> DataverseEnvironment:
         """The default Dataverse environment, bootstrapped on first use (standard tables and base records)."""
-        if self._dataverse is None:
-            self._dataverse = DataverseEnvironment(self.dataverse_database)
-        return self._dataverse
+        return self.dataverse_for(DEFAULT)
 
     def create_schema(self) -> None:
-        """Create every table that does not exist yet (idempotent)."""
+        """Create every ERP table that does not exist yet (idempotent)."""
         self.erp_database.create_schema(erp_metadata)
 
     def erp_is_empty(self) -> bool:
@@ -40,6 +60,60 @@ class System:
         with self.erp_database.read() as conn:
             return conn.execute(select(func.count()).select_from(dataarea)).scalar_one() == 0
 
+    def prepare(self) -> list[EnablementAction]:
+        """Register the default environments and run automatic enablement (at start-up)."""
+        self.create_schema()
+        self.environments.ensure(DEFAULT, "finance_operations", database_url=self.settings.erp_url, provision=False)
+        self.environments.ensure(DEFAULT, "power_platform", database_url=self.settings.dataverse_url, provision=False)
+        return self.environments.auto_enable()
+
+    # --- every environment ----------------------------------------------------------------------------------
+
+    def erp(self, name: str) -> EntityService:
+        """The /data service of finance and operations environment ``name``."""
+        with self._lock:
+            service = self._erp.get(name)
+            if service is None:
+                database = self.erp_database if name == DEFAULT else self._erp_database(
+                    name, self.environments.get(name, "finance_operations").database_url)
+                service = EntityService(database, self.catalog, max_page_size=self.settings.max_page_size)
+                self._erp[name] = service
+            return service
+
+    def dataverse_for(self, name: str) -> DataverseEnvironment:
+        """The Dataverse of Power Platform environment ``name``."""
+        with self._lock:
+            environment = self._dataverse.get(name)
+            if environment is None:
+                if name == DEFAULT:
+                    database = self.dataverse_database
+                else:
+                    definition = self.environments.get(name, "power_platform")
+                    if not definition.has_dataverse:
+                        raise NotFoundError(f"Power Platform environment {name} has no Dataverse database.",
+                                            next_step="Link a finance and operations environment to it to add one.")
+                    database = Database(definition.database_url, name=f"dataverse:{name}")
+                environment = DataverseEnvironment(database, name=name)
+                self._dataverse[name] = environment
+            return environment
+
+    def forget(self, name: str, kind: str) -> None:
+        """Drop the cached services of a deleted environment."""
+        with self._lock:
+            cache = self._erp if kind == "finance_operations" else self._dataverse
+            service = cache.pop(name, None)
+            if service is not None:
+                service.database.dispose()
+
+    @staticmethod
+    def _erp_database(name: str, url: str) -> Database:
+        return Database(url, name=f"erp:{name}")
+
     def close(self) -> None:
+        for service in self._erp.values():
+            service.database.dispose()
+        for environment in self._dataverse.values():
+            environment.database.dispose()
         self.erp_database.dispose()
         self.dataverse_database.dispose()
+        self.control_database.dispose()

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from isthmus.api.dataverse_metadata import MetadataApi
-from isthmus.api.http import batch_error_response, empty_response, json_response, prefer, read_body, read_json
+from isthmus.api.http import service_base, batch_error_response, empty_response, json_response, prefer, read_body, read_json
 from isthmus.api.throttle import RequestLimiter
 from isthmus.config import Settings
 from isthmus.dataverse.aggregate_api import run_apply
@@ -55,7 +55,7 @@ class DataverseWebApi:
         return self.environment.admin()
 
     def service_root(self, request: Request) -> str:
-        return str(request.base_url).rstrip("/") + ROOT
+        return service_base(request) + ROOT
 
     async def handle(self, request: Request) -> Response:
         caller = self.caller(request)

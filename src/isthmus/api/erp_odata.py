@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
-from isthmus.api.http import batch_error_response, empty_response, json_response, prefer, read_body, read_json
+from isthmus.api.http import service_base, batch_error_response, empty_response, json_response, prefer, read_body, read_json
 from isthmus.config import Settings
 from isthmus.errors import InvalidRequestError, MethodNotAllowedError, NotFoundError
 from isthmus.erp.entities.model import NAMESPACE, DataEntity
@@ -47,8 +47,7 @@ class ErpODataService:
         return CallContext(company=self.settings.default_company)
 
     def service_root(self, request: Request) -> str:
-        base = str(request.base_url).rstrip("/")
-        return f"{base}{ROOT}"
+        return service_base(request) + ROOT
 
     async def handle(self, request: Request) -> Response:
         raw_path: bytes = request.scope.get("raw_path") or request.scope["path"].encode()

@@ -21,6 +21,15 @@ JSON = "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754C
 ODATA_HEADERS = {"OData-Version": "4.0"}
 
 
+def service_base(request: Request) -> str:
+    """Scheme, host and the path mounts added (``/environments/<name>``), without a trailing slash: where this
+    request's service root lives."""
+    root_path = request.scope.get("root_path", "")
+    app_root = request.scope.get("app_root_path", "")
+    mounted = root_path[len(app_root):] if root_path.startswith(app_root) else root_path
+    return str(request.base_url).rstrip("/") + mounted
+
+
 def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(dumps(payload), status_code=status, media_type=JSON, headers={**ODATA_HEADERS, **(headers or {})})
 

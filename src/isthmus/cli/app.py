@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from isthmus.cli import dataverse as dataverse_cli
+from isthmus.cli import env as env_cli
 from isthmus.config import Settings
 from isthmus.errors import IsthmusError
 
@@ -23,6 +24,7 @@ app = typer.Typer(
 )
 console = Console()
 app.add_typer(dataverse_cli.app, name="dataverse")
+app.add_typer(env_cli.app, name="env")
 
 DataDir = Annotated[Path, typer.Option("--data-dir", help="Folder for the embedded SQLite databases.")]
 DatabaseUrl = Annotated[
@@ -89,12 +91,16 @@ def up(
         if demo_customers and system.erp_is_empty():
             console.print(f"First start: generating demo data ({demo_customers:,} customers)…")
             _seed(system, demo_customers, 42)
+        for action in system.prepare():
+            console.print(f"Automatic enablement: {action.environment} {action.action.replace('_', ' ')} — {action.reason}")
     except IsthmusError as exc:
         console.print(f"[red]Could not prepare the databases:[/red] {exc.full_message}")
         raise typer.Exit(1) from exc
     base = f"http://{host}:{port}"
     console.print(f"[bold green]Isthmus is up[/bold green] on {base}")
     console.print(f"  ERP OData API      {base}/data/   (metadata: {base}/data/$metadata)")
+    console.print(f"  Dataverse Web API  {base}/api/data/v9.2/")
+    console.print(f"  Admin API          {base}/admin/docs   (environments and links; `isthmus env list`)")
     console.print(f"  ERP database       {settings.erp_url}")
     console.print("  Press Ctrl+C to stop.")
     uvicorn.run(
