@@ -405,3 +405,60 @@ inventtrans = Table(
     Index("ix_inventtrans_item", "dataareaid", "itemid", "datefinancial"),
     Index("ix_inventtrans_lot", "dataareaid", "inventtransid"),
 )
+
+# --- security: users, roles, entity privileges, role assignment per legal entity -----------------------------------
+# Shaped after finance and operations' UserInfo, SecurityRole and SecurityUserRole (with its organization
+# restriction folded into ``securityuserrole.dataareaid``). Privileges are on data entities (the only thing the
+# ``/data`` API serves), not on menu items and tables. See ``isthmus.erp.security``.
+
+userinfo = Table(
+    "userinfo",
+    metadata,
+    *_system_columns(),
+    Column("id", String(20), nullable=False, unique=True),
+    Column("name", String(80), nullable=False),
+    Column("networkalias", String(80)),
+    # The identity principal's object id (the token's ``oid``, a GUID in lower case).
+    Column("objectid", String(36), unique=True),
+    # Default legal entity of the user's sessions.
+    Column("company", String(8)),
+    Column("enable", Boolean, nullable=False, default=True),
+)
+
+securityrole = Table(
+    "securityrole",
+    metadata,
+    *_system_columns(),
+    Column("aotname", String(60), nullable=False, unique=True),
+    Column("name", String(100), nullable=False),
+    Column("description", String(1000)),
+)
+
+securityroleentityprivilege = Table(
+    "securityroleentityprivilege",
+    metadata,
+    *_system_columns(),
+    Column("securityrole", String(60), ForeignKey("securityrole.aotname"), nullable=False),
+    # Public collection name of the data entity (``CustomersV3``), or ``*`` for every entity.
+    Column("entityname", String(80), nullable=False),
+    Column("readaccess", Boolean, nullable=False, default=False),
+    Column("createaccess", Boolean, nullable=False, default=False),
+    Column("updateaccess", Boolean, nullable=False, default=False),
+    Column("deleteaccess", Boolean, nullable=False, default=False),
+    # Bound actions the role may run: comma-separated names, ``*`` for all, empty for none.
+    Column("actions", String(1000), nullable=False, default=""),
+    # Public field names the update privilege is limited to (comma-separated); NULL means every field.
+    Column("updatefields", String(2000)),
+    UniqueConstraint("securityrole", "entityname"),
+)
+
+securityuserrole = Table(
+    "securityuserrole",
+    metadata,
+    *_system_columns(),
+    Column("userid", String(20), ForeignKey("userinfo.id"), nullable=False),
+    Column("securityrole", String(60), ForeignKey("securityrole.aotname"), nullable=False),
+    # The legal entity the assignment is limited to; NULL grants the role in every legal entity.
+    Column("dataareaid", String(8)),
+    Index("ix_securityuserrole_user", "userid", "securityrole", "dataareaid"),
+)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from isthmus.erp.entities import customers, ledger, organization, products, sales
+from isthmus.erp.entities import audit, customers, ledger, organization, products, sales, security
 from isthmus.erp.entities.model import NAMESPACE, DataEntity
 from isthmus.odata import edm
 
@@ -27,6 +27,11 @@ ENTITIES: tuple[DataEntity, ...] = (
     ledger.ACCOUNT_ENTRIES,
     ledger.FISCAL_PERIODS,
     ledger.FISCAL_YEARS,
+    security.SYSTEM_USERS,
+    security.SECURITY_ROLES,
+    security.SECURITY_ROLE_PRIVILEGES,
+    security.SECURITY_USER_ROLES,
+    audit.DATABASE_LOGS,
 )
 
 

@@ -5,6 +5,12 @@ Reads compile ``QueryOptions`` to one SQL statement per page (plus one per expan
 storage columns, convert and check types, and hand the values to the entity's writer — the business logic — inside
 one unit of work. A written record is read back through the entity inside the same transaction, so the answer shows
 exactly what was committed.
+
+Security: a context with ``grants`` (``isthmus.erp.security.EntityGrants``) gets the ERP's entity privileges
+enforced — read on the entity set (and on an ``$expand`` target), create, update (possibly limited to some fields),
+delete and each bound action, in the record's legal entity. Cross-company queries cover only the legal entities
+where the caller may read the entity, silently, as finance and operations does; a record addressed in a legal entity
+outside ``ctx.companies`` is refused. A context without grants (``grants is None``) is unrestricted.
 """
 
 from __future__ import annotations
@@ -126,15 +132,15 @@ class EntityService:
         filter_text = print_filter(options.filter) if options.filter is not None else None
         key = None
         # A filter calling now() binds the clock when compiled; extra conditions come from a parent record.
+        scope_where, scope = self._read_scope(ctx, entity, cross_company)
         if not extra_where and not (filter_text and "now(" in filter_text.lower()):
-            scope = ctx.company if not cross_company else (tuple(sorted(ctx.companies)) if ctx.companies is not None else None)
             key = (entity.set_name, filter_text, tuple(f.name for f in selected), options.orderby, limit, skip,
                    bool(options.expand), cross_company, scope)
             cached = self._statements.get(key)
             if cached is not None:
                 self._statements.move_to_end(key)
                 return cached
-        where = [*self._scope(ctx, entity, cross_company), *extra_where]
+        where = [*scope_where, *extra_where]
         if options.filter is not None:
             where.append(self._compile(entity, options.filter))
         columns = self._columns(entity, selected, with_all=bool(options.expand))
@@ -160,6 +166,7 @@ class EntityService:
         if options.filter is not None or options.orderby or options.top is not None or options.skip is not None:
             raise QueryOptionError("$filter, $orderby, $top and $skip apply to collections, not to a single record.")
         key_values = self.resolve_key(ctx, entity, key)
+        self._authorize(ctx, entity, "read", key_values.get("dataAreaId"))
         selected = self._selected(entity, options)
         stmt = _key_statement(entity, tuple(f.name for f in selected), bool(options.expand))
         with self.database.read() as conn:
@@ -178,6 +185,7 @@ class EntityService:
     def create(self, ctx: CallContext, entity: DataEntity, body: Any) -> dict[str, Any]:
         writer = self._writer(entity)
         company, changes = self._body(ctx, entity, body, creating=True)
+        self._authorize(ctx, entity, "create", company)
         with self.database.unit_of_work(ctx) as uow:
             stored = writer.create(uow, company, changes)
             return self._read_back(uow.connection, entity, stored["recid"])
@@ -187,16 +195,19 @@ class EntityService:
     ) -> dict[str, Any]:
         writer = self._writer(entity)
         key_values = self.resolve_key(ctx, entity, key)
+        self._authorize(ctx, entity, "update", key_values.get("dataAreaId"))
         company, changes = self._body(ctx, entity, body, creating=False, key_values=key_values)
         with self.database.unit_of_work(ctx) as uow:
             row = self._stored(uow.connection, entity, key_values)
             _check_etag(if_match, row["recversion"])
+            self._authorize_fields(ctx, entity, company, row, changes)
             stored = writer.update(uow, company, row, changes)
             return self._read_back(uow.connection, entity, stored["recid"])
 
     def delete(self, ctx: CallContext, entity: DataEntity, key: Any, *, if_match: str | None = None) -> None:
         writer = self._writer(entity)
         key_values = self.resolve_key(ctx, entity, key)
+        self._authorize(ctx, entity, "delete", key_values.get("dataAreaId"))
         with self.database.unit_of_work(ctx) as uow:
             row = self._stored(uow.connection, entity, key_values)
             _check_etag(if_match, row["recversion"])
@@ -209,6 +220,7 @@ class EntityService:
             raise NotFoundError(f"{entity.set_name} has no action named {name!r}.", target=name)
         params = self._action_parameters(action.parameters, body, name)
         key_values = self.resolve_key(ctx, entity, key)
+        self._authorize(ctx, entity, "actions", key_values.get("dataAreaId"), action=name)
         with self.database.unit_of_work(ctx) as uow:
             row = self._stored(uow.connection, entity, key_values)
             result = action.handler(uow, key_values.get("dataAreaId"), row, params)
@@ -268,14 +280,97 @@ class EntityService:
         return NotFoundError(f"No {entity.set_name} record has the key {described}.")
 
     def _scope(self, ctx: CallContext, entity: DataEntity, cross_company: bool) -> list[Any]:
+        return self._read_scope(ctx, entity, cross_company)[0]
+
+    def _read_scope(self, ctx: CallContext, entity: DataEntity, cross_company: bool) -> tuple[list[Any], Any]:
+        """The conditions that keep a query to what the caller may read, and a hashable description of them.
+
+        Without cross-company: the caller's company, which they must be allowed to access and read the entity in.
+        With it: every legal entity where they may read the entity (all of them for an unrestricted caller); 403
+        only when there is none."""
         column = entity.company_column
         if column is None:
-            return []
+            self._authorize(ctx, entity, "read", None)
+            return [], None
         if not cross_company:
-            return [column == ctx.company]
-        if ctx.companies is not None:
-            return [column.in_(sorted(ctx.companies))]
-        return []
+            if not ctx.may_access(ctx.company):
+                raise ForbiddenError(f"You have no access to company {ctx.company}.", target="dataAreaId")
+            self._authorize(ctx, entity, "read", ctx.company)
+            return [column == ctx.company], ctx.company
+        companies = self._readable_companies(ctx, entity)
+        if companies is None:
+            return [], None
+        if not companies:
+            raise self._refusal(ctx, entity, "read", None, anywhere=True)
+        ordered = tuple(sorted(companies))
+        return [column.in_(ordered)], ordered
+
+    def _readable_companies(self, ctx: CallContext, entity: DataEntity) -> frozenset[str] | None:
+        """Legal entities whose records of ``entity`` the caller may read; ``None`` means all of them."""
+        companies = ctx.companies
+        if ctx.grants is None:
+            return companies
+        readable = ctx.grants.companies(entity.set_name, "read")
+        if readable is None:
+            return companies
+        return readable if companies is None else readable & companies
+
+    # --- authorization --------------------------------------------------------------------------------------
+
+    def _authorize(
+        self, ctx: CallContext, entity: DataEntity, operation: str, company: str | None, *, action: str | None = None
+    ) -> None:
+        """Refuse (403) unless the caller's grants allow ``operation`` on the entity set in ``company`` (``None``
+        for an entity that is not per company). A context without grants is unrestricted."""
+        grants = ctx.grants
+        if grants is None:
+            return
+        scoped = company if entity.company_column is not None else None
+        if not grants.allows(entity.set_name, operation, scoped, action=action):
+            raise self._refusal(ctx, entity, operation, scoped, action=action)
+
+    def _authorize_fields(
+        self, ctx: CallContext, entity: DataEntity, company: str | None, row: dict[str, Any], changes: dict[str, Any]
+    ) -> None:
+        """An update privilege limited to some fields: every field the update actually changes must be one."""
+        if ctx.grants is None:
+            return
+        allowed = ctx.grants.updatable_fields(entity.set_name, company if entity.company_column is not None else None)
+        if allowed is None:
+            return
+        changed = [
+            f.name for f in entity.fields
+            if f.storage is not None and f.storage in changes and row.get(f.storage) != changes[f.storage]
+        ]
+        refused = [name for name in changed if name not in allowed]
+        if refused:
+            raise ForbiddenError(
+                f"You may not change {', '.join(refused)} of {entity.set_name}: your security roles let you update "
+                f"only {', '.join(sorted(allowed))}.",
+                target=refused[0],
+                next_step="Ask an administrator for a security role that grants updating these fields.",
+            )
+
+    @staticmethod
+    def _refusal(
+        ctx: CallContext,
+        entity: DataEntity,
+        operation: str,
+        company: str | None,
+        *,
+        action: str | None = None,
+        anywhere: bool = False,
+    ) -> ForbiddenError:
+        what = f"run the action {action} on" if operation == "actions" else operation
+        privilege = f"the action {action}" if operation == "actions" else f"the {operation.capitalize()} privilege"
+        where = " in any company" if anywhere else (f" in company {company}" if company else "")
+        user = getattr(ctx.grants, "user", None) or ctx.user
+        return ForbiddenError(
+            f"You may not {what} {entity.set_name}{where}: none of the security roles of user {user} grants "
+            f"{privilege} on {entity.set_name} ({entity.physical_name}).",
+            target=entity.set_name,
+            next_step="Ask an administrator for a security role that grants it.",
+        )
 
     def _compile(self, entity: DataEntity, node: Any) -> Any:
         compiler = FilterCompiler(
@@ -439,6 +534,8 @@ class EntityService:
             target_fields = [target.field(b) for _, b in nav.pairs]
             parents = {tuple(r[a] for a, _ in nav.pairs) for r in raw_rows}
             where: list[Any] = [tuple_(*[f.column for f in target_fields]).in_(sorted(parents, key=str))]  # type: ignore[union-attr]
+            if ctx.grants is not None:
+                where.extend(self._read_scope(ctx, target, cross_company=True)[0])
             if item.options.filter is not None:
                 where.append(self._compile(target, item.options.filter))
             stmt = (
