@@ -83,7 +83,9 @@ def start_isthmus(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     log_path = data_dir / f"isthmus-{port}.log"
     with log_path.open("wb") as out:
         proc = subprocess.Popen(
-            [str(ISTHMUS), "up", "--data-dir", str(data_dir), "--port", str(port), "--demo-customers", "0"],
+            # Development mode: CAP's default server checks no credentials either, so neither side pays for them.
+            [str(ISTHMUS), "up", "--data-dir", str(data_dir), "--port", str(port), "--demo-customers", "0",
+             "--development-mode"],
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

@@ -105,7 +105,7 @@ def erp_db(database_url: str) -> Iterator[Database]:
 
 @pytest.fixture
 def system(database_url: str, tmp_path: Path) -> Iterator[System]:
-    instance = System(Settings(data_dir=tmp_path, erp_database_url=database_url))
+    instance = System(Settings(data_dir=tmp_path, erp_database_url=database_url, development_mode=True))
     yield instance
     instance.close()
 

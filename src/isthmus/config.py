@@ -35,6 +35,15 @@ class Settings:
     """SQLAlchemy URL of the control-plane database (environments, links, identities); ``None`` means
     ``<data_dir>/control.db``."""
 
+    development_mode: bool = False
+    """Serve every API without tokens, as the demo administrator. Never on anything but a developer's machine;
+    ``isthmus up`` says so loudly when it is on."""
+
+    token_signing_key: str | None = field(default=None, repr=False)
+    """Key that signs access tokens (at least 32 bytes); ``None`` means one generated and kept by the instance."""
+
+    token_issuer: str | None = None
+
     host: str = "127.0.0.1"
     port: int = 8080
 
@@ -98,11 +107,15 @@ def _coerce(name: str, annotation: Any, raw: str) -> Any:
     try:
         if kind == "int":
             return int(raw)
+        if kind == "bool":
+            if raw.lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                raise ValueError(raw)
+            return raw.lower() in ("1", "true", "yes", "on")
         if kind == "Path":
             return Path(raw)
     except ValueError as exc:
         raise ConfigurationError(
             f"{ENV_PREFIX}{name.upper()}={raw!r} is not a valid {kind}.",
-            next_step=f"Set {ENV_PREFIX}{name.upper()} to a whole number or unset it.",
+            next_step=f"Set {ENV_PREFIX}{name.upper()} to a valid {kind} or unset it.",
         ) from exc
     return raw

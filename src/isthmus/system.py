@@ -9,9 +9,11 @@ answers under ``/environments/<name>/``. Services of other environments are buil
 from __future__ import annotations
 
 import threading
+from types import MappingProxyType
 
 from sqlalchemy import func, inspect, select
 
+from isthmus import audit
 from isthmus.config import Settings
 from isthmus.dataverse.environment import DataverseEnvironment
 from isthmus.environments.model import EnablementAction
@@ -20,11 +22,24 @@ from isthmus.environments.service import EnvironmentService
 from isthmus.erp.entities.catalog import Catalog
 from isthmus.erp.entities.service import EntityService
 from isthmus.erp.schema import dataarea
+from isthmus.erp.security import ensure_demo_users, ensure_standard_roles
+from isthmus.identity import ADMINISTRATOR, DemoIdentity, Directory, Principal, TokenService, ensure_demo_identities
 from isthmus.erp.schema import metadata as erp_metadata
 from isthmus.errors import NotFoundError
-from isthmus.storage import Database
+from isthmus.storage import CallContext, Database
 
 DEFAULT = "default"
+DEVELOPMENT_PRINCIPAL = Principal(
+    object_id="00000000-0000-0000-0000-0000000000de",
+    kind="user",
+    name="developer",
+    display_name="Development mode (no token)",
+    email=None,
+    directory_roles=(ADMINISTRATOR,),
+    audience="",
+    claims=MappingProxyType({"development_mode": True}),
+)
+"""Who a request without a token is in development mode: an administrator everywhere, named as such in audits."""
 
 
 class System:
@@ -33,6 +48,9 @@ class System:
         self.catalog = Catalog()
         self.control_database = Database(settings.control_url, name="control")
         self.environments = EnvironmentService(self.control_database, settings.data_dir, provisioner)
+        self.directory = Directory(self.control_database)
+        self.directory.create_schema()
+        self.tokens = TokenService.from_settings(self.directory, settings)
         self._lock = threading.Lock()
         self._erp: dict[str, EntityService] = {}
         self._dataverse: dict[str, DataverseEnvironment] = {}
@@ -51,8 +69,10 @@ class System:
         return self.dataverse_for(DEFAULT)
 
     def create_schema(self) -> None:
-        """Create every ERP table that does not exist yet (idempotent)."""
+        """Create every ERP table that does not exist yet, and the standard security roles (idempotent)."""
         self.erp_database.create_schema(erp_metadata)
+        with self.erp_database.unit_of_work(CallContext(user="system", origin="setup")) as uow:
+            ensure_standard_roles(uow)
 
     def erp_is_empty(self) -> bool:
         if not inspect(self.erp_database.engine).has_table("dataarea"):
@@ -66,6 +86,15 @@ class System:
         self.environments.ensure(DEFAULT, "finance_operations", database_url=self.settings.erp_url, provision=False)
         self.environments.ensure(DEFAULT, "power_platform", database_url=self.settings.dataverse_url, provision=False)
         return self.environments.auto_enable()
+
+    def prepare_demo_identities(self) -> list[DemoIdentity]:
+        """Create the demo people and applications (secrets returned only when created now) and give each its
+        access in the default environments."""
+        identities = ensure_demo_identities(self.directory)
+        object_ids = {p.name: p.object_id for p in self.directory.list_principals()}
+        with self.erp_database.unit_of_work(CallContext(user="system", origin="setup")) as uow:
+            ensure_demo_users(uow, object_ids)
+        return identities
 
     # --- every environment ----------------------------------------------------------------------------------
 
@@ -107,7 +136,11 @@ class System:
 
     @staticmethod
     def _erp_database(name: str, url: str) -> Database:
-        return Database(url, name=f"erp:{name}")
+        """An ERP database with its audit trail: every unit of work records who changed which columns."""
+        database = Database(url, name=f"erp:{name}")
+        audit.create_schema(database)
+        audit.install(database, audit.ERP_POLICY)
+        return database
 
     def close(self) -> None:
         for service in self._erp.values():

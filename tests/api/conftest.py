@@ -21,7 +21,8 @@ ROOT = "/api/data/v9.2"
 
 @pytest.fixture
 def dv_system(dataverse_url: str, tmp_path: Path) -> Iterator[System]:  # noqa: F811
-    instance = System(Settings(data_dir=tmp_path, dataverse_database_url=dataverse_url, dataverse_request_limit=1_000_000))
+    instance = System(Settings(data_dir=tmp_path, dataverse_database_url=dataverse_url, dataverse_request_limit=1_000_000,
+                               development_mode=True))
     yield instance
     instance.close()
 

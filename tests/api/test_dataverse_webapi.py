@@ -207,7 +207,7 @@ def test_service_protection_answers_429_with_retry_after(tmp_path) -> None:  # t
     from isthmus.config import Settings
     from isthmus.system import System
 
-    system = System(Settings(data_dir=tmp_path, dataverse_request_limit=3, dataverse_request_window_s=300))
+    system = System(Settings(data_dir=tmp_path, dataverse_request_limit=3, dataverse_request_window_s=300, development_mode=True))
     try:
         with TestClient(create_app(system)) as client:
             for _ in range(3):

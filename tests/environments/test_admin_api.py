@@ -16,7 +16,7 @@ from isthmus.system import System
 def admin(control_url: str, tmp_path: Path) -> Iterator[TestClient]:
     from isthmus.api.app import create_app
 
-    system = System(Settings(data_dir=tmp_path, control_database_url=control_url))
+    system = System(Settings(data_dir=tmp_path, control_database_url=control_url, development_mode=True))
     system.prepare()
     with TestClient(create_app(system), base_url="http://isthmus.test") as client:
         yield client

@@ -9,14 +9,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from isthmus import __version__
 from isthmus.api.errors import error_payload
 from isthmus.environments.model import FEATURES, EnablementAction, Environment, FeatureUsage, Link
-from isthmus.errors import IsthmusError
+from isthmus.errors import AuthenticationError, ForbiddenError, IsthmusError
+from isthmus.identity import principal_of
 from isthmus.system import System
 
 KindPath = Literal["finance-operations", "power-platform"]
@@ -95,12 +96,26 @@ class EnablementActionOut(BaseModel):
     at: dt.datetime
 
 
+def require_administrator(request: Request) -> None:
+    """Every admin operation needs the directory's Administrator role (the token's principal)."""
+    principal = principal_of(request)
+    if principal is None:
+        raise AuthenticationError("No token: send Authorization: Bearer <token> for api://isthmus/admin.")
+    if not principal.is_administrator:
+        raise ForbiddenError(
+            f"The admin API needs the Administrator role; {principal.name} does not have it.",
+            next_step="Ask an administrator to grant the role, or sign in as one.",
+        )
+
+
 def create_admin_app(system: System) -> FastAPI:
     service = system.environments
     app = FastAPI(
         title="Isthmus admin API",
         version=__version__,
-        description="Environments, the Power Platform integration link, features and automatic enablement.",
+        description="Environments, the Power Platform integration link, features and automatic enablement. "
+                    "Needs a token for api://isthmus/admin of a principal with the Administrator role.",
+        dependencies=[Depends(require_administrator)],
     )
 
     @app.exception_handler(IsthmusError)

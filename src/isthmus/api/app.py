@@ -2,10 +2,12 @@
 
 * ``/data/`` and ``/api/data/v9.2/`` — the default finance and operations and Power Platform environments;
 * ``/environments/<name>/data/`` and ``/environments/<name>/api/data/v9.2/`` — any environment by name;
-* ``/admin/`` — the admin API (FastAPI; OpenAPI at ``/admin/openapi.json``).
+* ``/admin/`` — the admin API (FastAPI; OpenAPI at ``/admin/openapi.json``);
+* ``/oauth2/token`` — the token endpoint.
 
-Middleware order is fixed: server errors outermost (anything unhandled becomes a 500), then the routes, each of which
-turns handled errors into OData errors itself (``isthmus.api.http.guarded``).
+Middleware order is fixed: server errors outermost (anything unhandled becomes a 500), then authentication (every API
+path needs a valid token for its audience, except in development mode), then the routes, each of which turns handled
+errors into OData errors itself (``isthmus.api.http.guarded``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 
 from isthmus import __version__
@@ -20,7 +23,8 @@ from isthmus.api.admin import create_admin_app
 from isthmus.api.dataverse_webapi import DataverseWebApi
 from isthmus.api.erp_odata import ErpODataService
 from isthmus.api.http import guarded
-from isthmus.system import DEFAULT, System
+from isthmus.identity import PROTECTED_PATHS, Authentication, token_route
+from isthmus.system import DEFAULT, DEVELOPMENT_PRINCIPAL, System
 
 ODATA_METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE"]
 
@@ -88,9 +92,19 @@ def create_app(system: System) -> Starlette:
         return JSONResponse({"status": "ok"})
 
     app = Starlette(
+        middleware=[
+            Middleware(
+                Authentication,
+                tokens=system.tokens,
+                protected=PROTECTED_PATHS,
+                development_mode=system.settings.development_mode,
+                development_principal=lambda: DEVELOPMENT_PRINCIPAL,
+            )
+        ],
         routes=[
             Route("/", index),
             Route("/health", health),
+            token_route(system.tokens),
             Route("/data", default_erp, methods=ODATA_METHODS),
             Route("/data/{rest:path}", default_erp, methods=ODATA_METHODS),
             Route("/api/data/v9.2", default_dataverse, methods=ODATA_METHODS),

@@ -21,7 +21,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from isthmus.api.http import service_base, batch_error_response, empty_response, json_response, prefer, read_body, read_json
+from isthmus.api import callers
 from isthmus.config import Settings
+from isthmus.erp.security import ErpSecurity
 from isthmus.errors import InvalidRequestError, MethodNotAllowedError, NotFoundError
 from isthmus.erp.entities.model import NAMESPACE, DataEntity
 from isthmus.erp.entities.service import EntityService, key_predicate
@@ -39,12 +41,13 @@ class ErpODataService:
     def __init__(self, service: EntityService, settings: Settings) -> None:
         self.service = service
         self.settings = settings
+        self.security = ErpSecurity(service.database, default_company=settings.default_company)
         self._metadata_xml = csdl.render(service.catalog.schema).encode()
 
     # --- entry ---------------------------------------------------------------------------------------------
 
     def context(self, request: Request) -> CallContext:
-        return CallContext(company=self.settings.default_company)
+        return callers.erp_context(request, self.security, self.settings.default_company)
 
     def service_root(self, request: Request) -> str:
         return service_base(request) + ROOT

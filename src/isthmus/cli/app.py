@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from isthmus.cli import dataverse as dataverse_cli
 from isthmus.cli import env as env_cli
+from isthmus.cli import identity as identity_cli
 from isthmus.config import Settings
 from isthmus.errors import IsthmusError
 
@@ -25,6 +26,7 @@ app = typer.Typer(
 console = Console()
 app.add_typer(dataverse_cli.app, name="dataverse")
 app.add_typer(env_cli.app, name="env")
+app.add_typer(identity_cli.app, name="identity")
 
 DataDir = Annotated[Path, typer.Option("--data-dir", help="Folder for the embedded SQLite databases.")]
 DatabaseUrl = Annotated[
@@ -77,6 +79,8 @@ def up(
         int, typer.Option(help="Customers to generate when the ERP database is empty (0 = none).")
     ] = DEMO_CUSTOMERS,
     log_level: Annotated[str, typer.Option(help="Server log level.")] = "warning",
+    development_mode: Annotated[bool, typer.Option(
+        "--development-mode", help="Serve every API WITHOUT tokens, as an administrator. Never on a shared machine.")] = False,
 ) -> None:
     """Start Isthmus: create the databases if needed, load the demo data on first start, and serve every API."""
     import uvicorn
@@ -84,7 +88,7 @@ def up(
     from isthmus.api.app import create_app
     from isthmus.system import System
 
-    settings = _settings(data_dir, database_url, host=host, port=port)
+    settings = _settings(data_dir, database_url, host=host, port=port, development_mode=development_mode or None)
     system = System(settings)
     try:
         system.create_schema()
@@ -93,6 +97,7 @@ def up(
             _seed(system, demo_customers, 42)
         for action in system.prepare():
             console.print(f"Automatic enablement: {action.environment} {action.action.replace('_', ' ')} — {action.reason}")
+        identities = system.prepare_demo_identities()
     except IsthmusError as exc:
         console.print(f"[red]Could not prepare the databases:[/red] {exc.full_message}")
         raise typer.Exit(1) from exc
@@ -102,6 +107,16 @@ def up(
     console.print(f"  Dataverse Web API  {base}/api/data/v9.2/")
     console.print(f"  Admin API          {base}/admin/docs   (environments and links; `isthmus env list`)")
     console.print(f"  ERP database       {settings.erp_url}")
+    console.print(f"  Tokens             POST {base}/oauth2/token  (scope api://isthmus/erp/.default, …/dataverse/.default, …/admin/.default)")
+    console.print("  Demo people and applications:")
+    for identity in identities:
+        secret = f"  [bold]secret: {identity.secret}[/bold] (shown once)" if identity.secret else ""
+        console.print(f"    {identity.kind:12} {identity.name:28} {identity.role}{secret}")
+    if not any(i.secret for i in identities):
+        console.print("    (secrets were shown at first start; `isthmus identity reset-secret NAME` gives a new one)")
+    if settings.development_mode:
+        console.print("[bold red]DEVELOPMENT MODE: every API answers WITHOUT a token, as an administrator. "
+                      "Do not use this on a shared machine.[/bold red]")
     console.print("  Press Ctrl+C to stop.")
     uvicorn.run(
         create_app(system),
