@@ -42,6 +42,33 @@ DEVELOPMENT_PRINCIPAL = Principal(
 """Who a request without a token is in development mode: an administrator everywhere, named as such in audits."""
 
 
+# Who the demo identities are in the default Dataverse environment: (roles, business unit or None for the root).
+DATAVERSE_DEMO_ROLES: dict[str, tuple[tuple[str, ...], str | None]] = {
+    "admin@isthmus.local": (("System Administrator",), None),
+    "csr@isthmus.local": (("Customer Service Representative",), None),
+    "sales@isthmus.local": (("Salesperson",), "Sales"),
+    "salesmanager@isthmus.local": (("Sales Manager", "Salesperson"), "Sales"),
+    "accountant@isthmus.local": (("Basic User",), None),
+    "isthmus-dualwrite": (("System Administrator",), None),
+    "isthmus-integration": (("Basic User",), None),
+}
+
+
+def map_demo_people(environment: DataverseEnvironment, object_ids: dict[str, str]) -> None:
+    """Give the demo identities their systemusers and roles in a Dataverse environment (idempotent)."""
+    units: dict[str, str] = {}
+    for name, (roles, unit) in DATAVERSE_DEMO_ROLES.items():
+        object_id = object_ids.get(name)
+        if object_id is None:
+            continue
+        unit_id = None
+        if unit is not None:
+            unit_id = units.get(unit) or units.setdefault(unit, environment.ensure_business_unit(unit))
+        application = "@" not in name
+        environment.ensure_systemuser(object_id, application=application, name=name, email=None if application else name,
+                                      roles=roles, business_unit_id=unit_id)
+
+
 class System:
     def __init__(self, settings: Settings, *, provisioner: Provisioner | None = None) -> None:
         self.settings = settings
@@ -94,6 +121,7 @@ class System:
         object_ids = {p.name: p.object_id for p in self.directory.list_principals()}
         with self.erp_database.unit_of_work(CallContext(user="system", origin="setup")) as uow:
             ensure_demo_users(uow, object_ids)
+        map_demo_people(self.dataverse, object_ids)
         return identities
 
     # --- every environment ----------------------------------------------------------------------------------

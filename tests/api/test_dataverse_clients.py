@@ -73,7 +73,8 @@ def secured(dataverse_url: str, tmp_path: Path) -> Iterator[System]:
     from isthmus.config import Settings
 
     system = System(Settings(data_dir=tmp_path, dataverse_database_url=dataverse_url, development_mode=False))
-    system.directory.create_application(CLIENT_ID, "SDK tests", CLIENT_SECRET)
+    principal = system.directory.create_application(CLIENT_ID, "SDK tests", CLIENT_SECRET)
+    system.dataverse.ensure_application_user(principal.object_id, "SDK tests", roles=("System Administrator",))
     yield system
     system.close()
 

@@ -10,8 +10,13 @@ middleware) mapped to the ERP's ``CallContext`` and to Dataverse's ``Caller``.
 
 from __future__ import annotations
 
+import threading
+import time
+
 from starlette.requests import Request
 
+from isthmus.dataverse.environment import DataverseEnvironment
+from isthmus.dataverse.records.service import Caller
 from isthmus.erp.security import ErpSecurity
 from isthmus.errors import AuthenticationError, ForbiddenError
 from isthmus.identity import Principal, principal_of
@@ -39,3 +44,35 @@ def erp_context(request: Request, security: ErpSecurity, default_company: str) -
         if principal.is_administrator:
             return CallContext(user=principal.name, company=default_company, principal_id=principal.object_id)
         raise
+
+
+class DataverseCallers:
+    """Principal → Dataverse ``Caller`` for one environment, cached a few seconds (resolving one takes several
+    queries: the user, teams, roles and privileges). Role changes apply within ``ttl`` seconds."""
+
+    def __init__(self, environment: DataverseEnvironment, *, ttl: float = 5.0) -> None:
+        self.environment = environment
+        self.ttl = ttl
+        self._cache: dict[str, tuple[float, Caller]] = {}
+        self._lock = threading.Lock()
+
+    def caller(self, request: Request) -> Caller:
+        principal = _principal(request)
+        if is_development(principal):
+            return self.environment.admin()
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(principal.object_id)
+        if hit is not None and now - hit[0] < self.ttl:
+            return hit[1]
+        try:
+            found = self.environment.caller_for(principal.object_id, application=principal.is_application)
+        except ForbiddenError:
+            if not principal.is_administrator:
+                raise
+            found = self.environment.admin()
+        with self._lock:
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[principal.object_id] = (now, found)
+        return found

@@ -226,8 +226,12 @@ class MetadataApi:
 
     def _change(self, apply) -> None:  # type: ignore[no-untyped-def]
         store = self.environment.store
-        with self.environment.database.engine.begin() as conn:
-            apply(store, conn)
+        try:
+            with self.environment.database.engine.begin() as conn:
+                apply(store, conn)
+        except BaseException:
+            store.invalidate()  # the cached registry may hold the rolled-back change
+            raise
         self.environment.sync_message_filters()
 
     def _created(self, root: str, path: str) -> Response:

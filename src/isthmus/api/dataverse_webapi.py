@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, quote
 from starlette.requests import Request
 from starlette.responses import Response
 
+from isthmus.api.callers import DataverseCallers
 from isthmus.api.dataverse_metadata import MetadataApi
 from isthmus.api.http import service_base, batch_error_response, empty_response, json_response, prefer, read_body, read_json
 from isthmus.api.throttle import RequestLimiter
@@ -46,13 +47,14 @@ class DataverseWebApi:
         self.settings = settings
         self.limiter = RequestLimiter(settings.dataverse_request_limit, settings.dataverse_request_window_s)
         self.metadata = MetadataApi(environment)
+        self.callers = DataverseCallers(environment)
 
     @property
     def records(self):  # type: ignore[no-untyped-def]
         return self.environment.records
 
     def caller(self, request: Request) -> Caller:
-        return self.environment.admin()
+        return self.callers.caller(request)
 
     def service_root(self, request: Request) -> str:
         return service_base(request) + ROOT

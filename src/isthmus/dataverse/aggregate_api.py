@@ -28,9 +28,9 @@ def run_apply(
         raise NotSupportedError("$orderby, $expand and $select cannot be combined with $apply; the groups come "
                                 "back ordered by their properties.", target="$apply")
     reader = environment.records.reader(caller)
-    resolver = TableResolver(environment.registry, table)
+    resolver: TableResolver = reader.resolver(table)  # related tables keep to what the caller may read
     functions = query_functions(user_id=caller.user_id, business_unit_id=caller.business_unit_id)
-    applied = compile_apply(
+    applied = compile_apply(  # reader.where includes the caller's read conditions on the table
         options.apply, resolver, where=reader.where(table, options), dialect=environment.database.dialect,
         functions=functions,
     )

@@ -15,6 +15,7 @@ from isthmus.dataverse.metadata.model import Table
 from isthmus.dataverse.records.service import Caller
 from isthmus.dataverse.records.shape import FORMATTED, LOOKUP_NAME, Annotations
 from isthmus.dataverse.records.values import formatted, to_json
+from isthmus.dataverse.security.access import Access
 from isthmus.errors import ValidationError
 
 MORE_RECORDS = "Microsoft.Dynamics.CRM.morerecords"
@@ -25,10 +26,12 @@ TOTAL = "Microsoft.Dynamics.CRM.totalrecordcount"
 def fetch_payload(
     environment: DataverseEnvironment, caller: Caller, table: Table, xml: str, annotations: Annotations, root: str
 ) -> dict[str, Any]:
+    access = Access(caller)
     with environment.database.read() as conn:
         result = run_fetch(
             conn, environment.registry, xml, dialect=environment.database.dialect,
             user_id=caller.user_id, business_unit_id=caller.business_unit_id,
+            security=None if access.unrestricted else access.read_conditions,
         )
         if result.entity != table.logical_name:
             raise ValidationError(

@@ -12,6 +12,7 @@ Modules: ``parse`` (XML → ``model.FetchSpec``), ``conditions`` and ``convert``
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection
@@ -35,11 +36,13 @@ def run_fetch(
     business_unit_id: str | None = None,
     max_page_size: int = 5000,
     now: dt.datetime | None = None,
+    security: Callable[[Any, Any], list[Any]] | None = None,
 ) -> FetchResult:
     """Run ``fetch_xml`` and return the requested page.
 
     ``user_id``/``business_unit_id`` serve ``eq-userid``/``eq-businessid`` and their negations; ``now`` (UTC,
-    default the current time) anchors the relative date operators. Raises ``QueryOptionError`` for a query that is
+    default the current time) anchors the relative date operators. ``security(table, sql_alias)`` returns the
+    conditions that keep each table of the query (entity and link-entities) to what the caller may read. Raises ``QueryOptionError`` for a query that is
     malformed or names something that does not exist, ``NotSupportedError`` for valid FetchXML this server does not
     implement (fiscal-period operators, hierarchy operators, ``matchfirstrowusingcrossapply``...).
     """
@@ -48,7 +51,8 @@ def run_fetch(
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
     context = Context(
-        dialect=dialect, now=moment.astimezone(dt.UTC), user_id=user_id, business_unit_id=business_unit_id
+        dialect=dialect, now=moment.astimezone(dt.UTC), user_id=user_id, business_unit_id=business_unit_id,
+        security=security,
     )
     plan = compile_fetch(registry, spec, context)
     return execute(conn, registry, plan, spec, dialect=dialect, max_page_size=max_page_size)

@@ -11,6 +11,7 @@ sub-queries.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,6 +88,9 @@ class Context:
     now: dt.datetime
     user_id: str | None = None
     business_unit_id: str | None = None
+    security: Callable[[Table, Any], list[Any]] | None = None
+    """Conditions keeping a table (given its SQL alias) to the rows the caller may read; applied to the entity and to
+    every link-entity (``dataverse.security``)."""
 
 
 @dataclass
@@ -324,6 +328,8 @@ class Compiler:
         """The scope's filters and exists/in link-entities (WHERE for the entity, ON for a link-entity)."""
         parts = [filter_expression(self, f, scope) for f in scope.spec.filters]
         parts += [self.link_condition(link, scope) for link in scope.spec.links if link.link_type in SEMI_TYPES]
+        if self.context.security is not None:
+            parts += self.context.security(scope.table, scope.sql)
         return parts
 
     def link_condition(self, link: LinkSpec, parent: Scope, *, in_filter: bool = False) -> Any:

@@ -214,4 +214,57 @@ def standard_tables() -> tuple[Table, ...]:
         table("sdkmessagefilter", "sdkmessagefilters", "name", lookup("sdkmessageid", "sdkmessage"),
               text("primaryobjecttypecode", 100), Column("iscustomprocessingstepallowed", "Boolean"),
               ownership="OrganizationOwned", object_type_code=4607),
+        *security_tables(),
+    )
+
+
+def security_tables() -> tuple[Table, ...]:
+    """The tables behind security roles (``dataverse/security``), under Dataverse's names: ``privilege`` (one per
+    table and access right, ``prvReadAccount``…), ``privilegeobjecttypecodes`` (which table a privilege is about),
+    and the intersect tables ``roleprivileges`` (role × privilege at a depth mask: 1 Basic/user, 2 Local/business
+    unit, 4 Deep/parent-child business units, 8 Global/organization), ``systemuserroles``, ``teamroles`` and
+    ``teammembership``."""
+    return (
+        table("privilege", "privileges", "name", Column("accessright", "Integer", min_value=0, max_value=2**31 - 1),
+              Column("canbebasic", "Boolean"), Column("canbelocal", "Boolean"), Column("canbedeep", "Boolean"),
+              Column("canbeglobal", "Boolean"), ownership="OrganizationOwned", object_type_code=1023),
+        _intersect("privilegeobjecttypecodes", "privilegeobjecttypecodescollection", "privilegeobjecttypecodeid",
+                   Column("privilegeid", "Uniqueidentifier", required="SystemRequired"),
+                   text("objecttypecode", 128, required="SystemRequired"), object_type_code=31),
+        _intersect("roleprivileges", "roleprivilegescollection", "roleprivilegeid",
+                   Column("roleid", "Uniqueidentifier", required="SystemRequired"),
+                   Column("privilegeid", "Uniqueidentifier", required="SystemRequired"),
+                   Column("privilegedepthmask", "Integer", min_value=0, max_value=15, required="SystemRequired"),
+                   object_type_code=12),
+        _intersect("systemuserroles", "systemuserrolescollection", "systemuserroleid",
+                   Column("systemuserid", "Uniqueidentifier", required="SystemRequired"),
+                   Column("roleid", "Uniqueidentifier", required="SystemRequired"), object_type_code=44),
+        _intersect("teamroles", "teamrolescollection", "teamroleid",
+                   Column("teamid", "Uniqueidentifier", required="SystemRequired"),
+                   Column("roleid", "Uniqueidentifier", required="SystemRequired"), object_type_code=40),
+        _intersect("teammembership", "teammemberships", "teammembershipid",
+                   Column("systemuserid", "Uniqueidentifier", required="SystemRequired"),
+                   Column("teamid", "Uniqueidentifier", required="SystemRequired"), object_type_code=23),
+    )
+
+
+def _intersect(logical: str, entity_set: str, primary_id: str, *columns: Column, object_type_code: int) -> Table:
+    """A Dataverse intersect-style table: its own id, the pair's ids, the row version; no owner, no state."""
+    system = {"valid_for_create": False, "valid_for_update": False}
+    return Table(
+        logical_name=logical,
+        entity_set_name=entity_set,
+        primary_id=primary_id,
+        primary_name=None,
+        columns=(
+            Column(primary_id, "Uniqueidentifier", schema_name=_schema(primary_id), is_primary_id=True,
+                   valid_for_update=False),
+            *(replace(c, valid_for_update=False) if c.type == "Uniqueidentifier" else c for c in columns),
+            Column("createdon", "DateTime", schema_name="CreatedOn", **system),
+            Column("versionnumber", "BigInt", schema_name="VersionNumber", **system),
+        ),
+        schema_name=_schema(logical),
+        display_name=_schema(logical),
+        ownership="None",
+        object_type_code=object_type_code,
     )

@@ -94,7 +94,7 @@ class MetadataStore:
     # --- changes ----------------------------------------------------------------------------------------------
 
     def create_table(self, conn: Connection, table: TableDef) -> Registry:
-        registry = self.registry
+        registry = self._current(conn)
         if table.logical_name in registry.tables:
             raise ConflictError(f"A table named {table.logical_name!r} already exists.", target="LogicalName")
         if table.entity_set_name in registry.by_set:
@@ -102,7 +102,7 @@ class MetadataStore:
         return self._record(conn, "create_table", table.logical_name, serialize.table_to_json(table), physical=table.logical_name)
 
     def add_column(self, conn: Connection, table_name: str, column: ColumnDef) -> Registry:
-        table = self._table(table_name)
+        table = self._table(conn, table_name)
         if table.column(column.logical_name) is not None:
             raise ConflictError(
                 f"Table {table_name} already has a column named {column.logical_name!r}.", target="LogicalName"
@@ -110,7 +110,7 @@ class MetadataStore:
         return self._record(conn, "add_column", table_name, serialize.column_to_json(column), physical=table_name)
 
     def add_key(self, conn: Connection, table_name: str, key: AlternateKey) -> Registry:
-        table = self._table(table_name)
+        table = self._table(conn, table_name)
         missing = [c for c in key.columns if table.column(c) is None]
         if missing:
             raise ValidationError(f"Key {key.logical_name} names columns {table_name} does not have: {', '.join(missing)}.")
@@ -119,20 +119,20 @@ class MetadataStore:
         return self._record(conn, "add_key", table_name, serialize.key_to_json(key), physical=table_name)
 
     def add_relationship(self, conn: Connection, relationship: Relationship) -> Registry:
-        if any(r.schema_name == relationship.schema_name for r in self.registry.relationships):
+        if any(r.schema_name == relationship.schema_name for r in self._current(conn).relationships):
             raise ConflictError(f"A relationship named {relationship.schema_name!r} already exists.")
         for name in (relationship.referenced_table, relationship.referencing_table):
-            self._table(name)
+            self._table(conn, name)
         return self._record(conn, "add_relationship", relationship.schema_name, serialize.relationship_to_json(relationship))
 
     def delete_table(self, conn: Connection, table_name: str) -> Registry:
-        table = self._table(table_name)
+        table = self._table(conn, table_name)
         if not table.is_custom:
             raise ValidationError(f"{table_name} is a standard table and cannot be deleted.")
         return self._record(conn, "delete_table", table_name, {})
 
     def delete_column(self, conn: Connection, table_name: str, column_name: str) -> Registry:
-        column = self._table(table_name).column(column_name)
+        column = self._table(conn, table_name).column(column_name)
         if column is None:
             raise NotFoundError(f"Table {table_name} has no column {column_name!r}.")
         if not column.is_custom:
@@ -140,20 +140,33 @@ class MetadataStore:
         return self._record(conn, "delete_column", table_name, {"logical_name": column_name})
 
     def delete_key(self, conn: Connection, table_name: str, key_name: str) -> Registry:
-        if not any(k.logical_name == key_name for k in self._table(table_name).keys):
+        if not any(k.logical_name == key_name for k in self._table(conn, table_name).keys):
             raise NotFoundError(f"Table {table_name} has no key {key_name!r}.")
         return self._record(conn, "delete_key", table_name, {"logical_name": key_name})
 
     def delete_relationship(self, conn: Connection, schema_name: str) -> Registry:
-        found = next((r for r in self.registry.relationships if r.schema_name == schema_name), None)
+        found = next((r for r in self._current(conn).relationships if r.schema_name == schema_name), None)
         if found is None:
             raise NotFoundError(f"No relationship named {schema_name!r}.")
         if not found.is_custom:
             raise ValidationError(f"{schema_name} is a standard relationship and cannot be deleted.")
         return self._record(conn, "delete_relationship", schema_name, {})
 
-    def _table(self, name: str) -> TableDef:
-        table = self.registry.table(name)
+    def _current(self, conn: Connection) -> Registry:
+        """The registry as ``conn`` sees it — including this transaction's own uncommitted changes, which another
+        connection (the periodic refresh) cannot see."""
+        latest = conn.execute(select(func.coalesce(func.max(metadata_change.c.seq), 0))).scalar_one()
+        if self._registry is not None and latest == self._registry.version:
+            return self._registry
+        return self._load(conn)
+
+    def invalidate(self) -> None:
+        """Forget the cached registry (after a metadata transaction rolled back)."""
+        with self._lock:
+            self._registry = None
+
+    def _table(self, conn: Connection, name: str) -> TableDef:
+        table = self._current(conn).table(name)
         if table is None:
             raise NotFoundError(f"No table named {name!r}.", target="LogicalName")
         return table

@@ -1,6 +1,10 @@
 """Reading records: one SQL statement per page (plus one per expanded navigation property per level, and one for an
 exact ``$count``), ordered stably by the requested order and then the primary id, paged with Dataverse's
-``$skiptoken`` cookie."""
+``$skiptoken`` cookie.
+
+With an ``Access`` (``RecordService.reader`` always gives one), every statement keeps to the records the caller may
+read: the queried table, each ``$expand``ed table, the ``$count``, and related tables reached through navigation
+paths in ``$filter``/``$orderby``."""
 
 from __future__ import annotations
 
@@ -18,6 +22,8 @@ from isthmus.dataverse.metadata.physical import type_suffix
 from isthmus.dataverse.metadata.registry import Registry
 from isthmus.dataverse.records.resolver import TableResolver, column_for_property
 from isthmus.dataverse.records.shape import Annotations, RowShaper
+from isthmus.dataverse.security.access import Access
+from isthmus.dataverse.security.resolver import SecuredResolver
 from isthmus.errors import NotSupportedError, QueryOptionError
 from isthmus.odata.query.options import ExpandItem, QueryOptions
 from isthmus.odata.query.sql import FilterCompiler, FunctionCompiler
@@ -53,13 +59,21 @@ def parse_skiptoken(token: str) -> tuple[int, int]:
 
 
 class Reader:
-    def __init__(self, registry: Registry, dialect: str, functions: Mapping[str, FunctionCompiler]) -> None:
+    def __init__(
+        self, registry: Registry, dialect: str, functions: Mapping[str, FunctionCompiler], access: Access | None = None
+    ) -> None:
         self.registry = registry
         self.dialect = dialect
         self.functions = functions
+        self.access = access
+
+    def resolver(self, table: Table, sql_table: Any | None = None) -> TableResolver:
+        if self.access is None or self.access.unrestricted:
+            return TableResolver(self.registry, table, sql_table)
+        return SecuredResolver(self.registry, table, sql_table, access=self.access)
 
     def compiler(self, table: Table, sql_table: Any | None = None) -> FilterCompiler:
-        resolver = TableResolver(self.registry, table, sql_table)
+        resolver = self.resolver(table, sql_table)
         return FilterCompiler(resolver, dialect=self.dialect, functions=self.functions, case_insensitive=True)
 
     def selected(self, table: Table, options: QueryOptions) -> list[Column]:
@@ -88,7 +102,7 @@ class Reader:
         return [sql.c[n] for n in sorted(names)]
 
     def order(self, table: Table, options: QueryOptions) -> list[Any]:
-        resolver = TableResolver(self.registry, table)
+        resolver = self.resolver(table)
         order = []
         for item in options.orderby:
             ref = resolver.field(item.path)
@@ -98,7 +112,10 @@ class Reader:
         return order
 
     def where(self, table: Table, options: QueryOptions, extra: Sequence[Any] = ()) -> list[Any]:
+        """``extra``, the caller's read conditions on ``table`` and the compiled ``$filter``."""
         conditions = list(extra)
+        if self.access is not None:
+            conditions += self.access.read_conditions(table, self.registry.sql[table.logical_name])
         if options.filter is not None:
             conditions.append(self.compiler(table).compile(options.filter))
         return conditions

@@ -4,13 +4,18 @@ concurrency and the status of a state.
 
 A table with a ``data_provider`` keeps no rows here: every operation goes to the registered provider (virtual
 tables use this hook).
+
+Every operation is checked against the caller's security roles (``dataverse.security``): Create; Read (queries keep
+to readable records, a Retrieve of a record out of reach is a 403); Write; Delete; Append on the record and AppendTo
+on every record a lookup is set to; Assign when the owner is set to someone else or changes. Virtual tables are
+checked at table level only. ``Caller`` without a security profile is the system itself and may do everything.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sqlalchemy import Column as SqlColumn
@@ -27,6 +32,18 @@ from isthmus.dataverse.records.functions import query_functions
 from isthmus.dataverse.records.reads import PageRequest, QueryPage, Reader
 from isthmus.dataverse.records.shape import Annotations
 from isthmus.dataverse.records.values import from_json, parse_guid
+from isthmus.dataverse.security.access import Access
+from isthmus.dataverse.security.model import (
+    APPEND,
+    APPEND_TO,
+    ASSIGN,
+    CREATE,
+    DELETE,
+    READ,
+    WRITE,
+    SecurityProfile,
+    is_user_owned,
+)
 from isthmus.errors import (
     ConfigurationError,
     InvalidRequestError,
@@ -46,12 +63,20 @@ version_sequence = SqlTable(
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is calling the platform: the user, the business unit and the organization (WhoAmI)."""
+    """Who is calling the platform: the user, the business unit and the organization (WhoAmI), the teams the user
+    belongs to, the security roles that apply (the user's and the teams'), and what those roles allow."""
 
     user_id: str
     business_unit_id: str
     organization_id: str
     context: CallContext
+    team_ids: tuple[str, ...] = ()
+    role_ids: tuple[str, ...] = ()
+    security: SecurityProfile | None = field(default=None, compare=False, repr=False)
+    """The caller's privileges (``DataverseEnvironment.caller_for``); ``None`` for the system itself
+    (``DataverseEnvironment.admin()``), which holds every privilege at Organization depth."""
+    application: bool = False
+    """An application user (a systemuser with an ``applicationid``)."""
 
 
 class DataProvider(Protocol):
@@ -91,7 +116,7 @@ class RecordService:
 
     def reader(self, caller: Caller) -> Reader:
         functions = query_functions(user_id=caller.user_id, business_unit_id=caller.business_unit_id)
-        return Reader(self.registry, self.database.dialect, functions)
+        return Reader(self.registry, self.database.dialect, functions, access=Access(caller))
 
     def _provider(self, table: Table) -> DataProvider:
         provider = self.providers.get(table.data_provider or "")
@@ -141,12 +166,15 @@ class RecordService:
     # --- reads ------------------------------------------------------------------------------------------------
 
     def retrieve(self, caller: Caller, table: Table, key: Any, options: QueryOptions, annotations: Annotations) -> dict[str, Any]:
+        access = Access(caller)
+        access.require(table, READ)
         if table.is_virtual:
             record_id = parse_guid(dict(key).get(None) or dict(key).get(table.primary_id), name=table.primary_id)
             row = self._provider(table).retrieve(caller, table, record_id, options, annotations)
         else:
             with self.database.read() as conn:
                 record_id = self.require(conn, table, key)
+                self._require_on(conn, access, table, READ, record_id)
                 row = self.reader(caller).retrieve(conn, table, record_id, options, annotations)
         if row is None:
             raise NotFoundError(f"{table.logical_name} With Id = {key} Does Not Exist", code="0x80040217")
@@ -159,6 +187,7 @@ class RecordService:
         *, extra_where: Sequence[Any] = (),
     ) -> QueryPage:
         if table.is_virtual:
+            Access(caller).require(table, READ)
             result = self._provider(table).retrieve_multiple(caller, table, options, page, annotations)
         else:
             with self.database.read() as conn:
@@ -168,6 +197,7 @@ class RecordService:
         return context.output
 
     def count(self, caller: Caller, table: Table, options: QueryOptions) -> int:
+        """An exact ``$count`` of the records the caller may read."""
         with self.database.read() as conn:
             where = self.reader(caller).where(table, options)
             return conn.execute(select(func.count()).select_from(self.registry.sql[table.logical_name]).where(*where)).scalar_one()
@@ -176,12 +206,14 @@ class RecordService:
 
     def create(self, caller: Caller, table: Table, body: dict[str, Any]) -> str:
         if table.is_virtual:
+            Access(caller).require(table, CREATE)
             return self._provider(table).create(caller, table, body)
         with self.database.unit_of_work(caller.context) as uow:
             return self._create(uow, caller, table, body, depth=1)
 
     def update(self, caller: Caller, table: Table, key: Any, body: dict[str, Any], *, if_match: str | None = None) -> str:
         if table.is_virtual:
+            Access(caller).require(table, WRITE)
             record_id = parse_guid(dict(key).get(None), name=table.primary_id)
             self._provider(table).update(caller, table, record_id, body)
             return record_id
@@ -215,6 +247,7 @@ class RecordService:
 
     def delete(self, caller: Caller, table: Table, key: Any, *, if_match: str | None = None) -> None:
         if table.is_virtual:
+            Access(caller).require(table, DELETE)
             self._provider(table).delete(caller, table, parse_guid(dict(key).get(None), name=table.primary_id))
             return
         with self.database.unit_of_work(caller.context) as uow:
@@ -228,6 +261,8 @@ class RecordService:
     # --- core operations (inside a unit of work) --------------------------------------------------------------
 
     def _create(self, uow: UnitOfWork, caller: Caller, table: Table, body: dict[str, Any], *, depth: int) -> str:
+        access = Access(caller)
+        access.require(table, CREATE)
         parsed = read_body(self.registry, table, body, self._resolver(uow.connection), creating=True)
         for nav, child in parsed.deep_single:
             child_id = self._create(uow, caller, self.registry.tables[nav.target], child, depth=depth + 1)
@@ -242,6 +277,7 @@ class RecordService:
         self.pipeline.run(context, "PreValidation")
         self._stamp_create(uow, caller, table, values)
         self.pipeline.run(context, "PreOperation")
+        self._check_create_access(uow.connection, access, table, values)
         self._check_state(table, values, None)
         self._check_keys(uow.connection, table, values, record_id)
         sql = self.registry.sql[table.logical_name]
@@ -263,8 +299,11 @@ class RecordService:
 
     def _update(self, uow: UnitOfWork, caller: Caller, table: Table, record_id: str, body: dict[str, Any], *,
                 if_match: str | None, depth: int) -> None:
+        access = Access(caller)
+        access.require(table, WRITE)
         sql = self.registry.sql[table.logical_name]
         before = uow.read_for_update(sql, record_id)
+        access.require(table, WRITE, before)
         _check_etag(if_match, before.get("versionnumber"))
         parsed = read_body(self.registry, table, body, self._resolver(uow.connection), creating=False)
         if parsed.deep_single or parsed.deep_collection:
@@ -274,20 +313,24 @@ class RecordService:
                                 target=values, pre_image=before, uow=uow, depth=depth)
         self.pipeline.run(context, "PreValidation")
         self.pipeline.run(context, "PreOperation")
+        self._check_update_access(uow.connection, access, table, values, before)
         self._check_state(table, values, before)
         self._check_keys(uow.connection, table, {**before, **values}, record_id)
         values["modifiedon"] = utcnow()
         values["modifiedby"] = caller.user_id
         values["versionnumber"] = self._next_version(uow.connection)
         if "ownerid" in values:
-            values["owningbusinessunit"] = caller.business_unit_id
+            values["owningbusinessunit"] = self._owner_business_unit(uow.connection, caller, values)
         after = uow.update(sql, record_id, {k: v for k, v in values.items() if k in sql.c}, before=before)
         context.post_image = after
         self.pipeline.run(context, "PostOperation")
 
     def _delete(self, uow: UnitOfWork, caller: Caller, table: Table, record_id: str, *, if_match: str | None) -> None:
+        access = Access(caller)
+        access.require(table, DELETE)
         sql = self.registry.sql[table.logical_name]
         before = uow.read_for_update(sql, record_id)
+        access.require(table, DELETE, before)
         _check_etag(if_match, before.get("versionnumber"))
         context = PluginContext("Delete", table.logical_name, "PreValidation", caller.context, record_id=record_id,
                                 pre_image=before, uow=uow)
@@ -312,11 +355,95 @@ class RecordService:
     def _stamp_create(self, uow: UnitOfWork, caller: Caller, table: Table, values: dict[str, Any]) -> None:
         now = utcnow()
         values.update(createdon=now, modifiedon=now, createdby=caller.user_id, modifiedby=caller.user_id,
-                      versionnumber=self._next_version(uow.connection), owningbusinessunit=caller.business_unit_id)
+                      versionnumber=self._next_version(uow.connection))
         if table.ownership == "UserOwned" and values.get("ownerid") is None:
             values["ownerid"] = caller.user_id
             values[type_suffix("ownerid")] = "systemuser"
+        values["owningbusinessunit"] = self._owner_business_unit(uow.connection, caller, values)
         values.setdefault("statecode", 0)
+
+    def _owner_business_unit(self, conn: Connection, caller: Caller, values: dict[str, Any]) -> str | None:
+        """The owning business unit of a record: its owner's (a user's or a team's ``businessunitid``), the
+        caller's when the caller owns it or it has no owner."""
+        owner = values.get("ownerid")
+        if owner is None or owner == caller.user_id:
+            return caller.business_unit_id
+        kind = values.get(type_suffix("ownerid")) or "systemuser"
+        table = self.registry.tables.get(kind)
+        if table is None or table.column("businessunitid") is None:
+            return caller.business_unit_id
+        sql = self.registry.sql[kind]
+        unit = conn.execute(select(sql.c.businessunitid).where(sql.c[table.primary_id] == owner)).scalar()
+        return unit or caller.business_unit_id
+
+    # --- security ---------------------------------------------------------------------------------------------
+
+    def _record_owner(self, conn: Connection, table: Table, record_id: str) -> dict[str, Any]:
+        sql = self.registry.sql[table.logical_name]
+        columns = [sql.c[table.primary_id], sql.c.ownerid, sql.c.owningbusinessunit]
+        if type_suffix("ownerid") in sql.c:
+            columns.append(sql.c[type_suffix("ownerid")])
+        row = conn.execute(select(*columns).where(sql.c[table.primary_id] == record_id)).mappings().first()
+        return dict(row) if row else {table.primary_id: record_id}
+
+    def _require_on(self, conn: Connection, access: Access, table: Table, right: str, record_id: str) -> None:
+        """``right`` on one stored record: the owner is read only when the caller's depth makes it matter."""
+        if access.needs_record(table, right):
+            access.require(table, right, self._record_owner(conn, table, record_id))
+        else:
+            access.require(table, right)
+
+    def _set_lookups(self, table: Table, values: dict[str, Any]) -> list[tuple[Table, str]]:
+        """The records this write points lookups at (Append/AppendTo): every lookup set to a value, except the
+        owner (Assign covers it) and the system's own columns."""
+        targets = []
+        for name, value in values.items():
+            column = table.column(name)
+            if value is None or column is None or not column.is_lookup or column.type == "Owner":
+                continue
+            if not (column.valid_for_create or column.valid_for_update):
+                continue
+            kind = values.get(type_suffix(name)) if column.polymorphic else column.targets[0]
+            target = self.registry.tables.get(kind or "")
+            if target is not None:
+                targets.append((target, value))
+        return targets
+
+    def _check_appends(self, conn: Connection, access: Access, table: Table, values: dict[str, Any],
+                       record: dict[str, Any]) -> None:
+        targets = self._set_lookups(table, values)
+        if not targets:
+            return
+        access.require(table, APPEND, record)
+        for target, target_id in targets:
+            if target.is_virtual:
+                access.require(target, APPEND_TO)
+            else:
+                self._require_on(conn, access, target, APPEND_TO, target_id)
+
+    def _check_create_access(self, conn: Connection, access: Access, table: Table, values: dict[str, Any]) -> None:
+        """Create is checked as the caller owning the new record (the depth of Create does not matter); setting
+        another owner is an assignment of that record, so it needs Assign too."""
+        if access.unrestricted:
+            return
+        own = {**values, "ownerid": access.caller.user_id, "owningbusinessunit": access.caller.business_unit_id}
+        owner = values.get("ownerid")
+        if owner is not None and owner != access.caller.user_id and is_user_owned(table):
+            access.require(table, ASSIGN, own)
+        self._check_appends(conn, access, table, values, own)
+
+    def _check_update_access(self, conn: Connection, access: Access, table: Table, values: dict[str, Any],
+                             before: dict[str, Any]) -> None:
+        if access.unrestricted:
+            return
+        if "ownerid" in values and values["ownerid"] != before.get("ownerid") and is_user_owned(table):
+            access.require(table, ASSIGN, before)
+        changed = {k: v for k, v in values.items() if before.get(k) != v}
+        for name in list(changed):
+            column = table.column(name)
+            if column is not None and column.polymorphic:
+                changed[type_suffix(name)] = values.get(type_suffix(name), before.get(type_suffix(name)))
+        self._check_appends(conn, access, table, changed, before)
 
     def _check_state(self, table: Table, values: dict[str, Any], before: dict[str, Any] | None) -> None:
         status = table.column("statuscode")
@@ -351,11 +478,15 @@ class RecordService:
                 )
 
     def _next_version(self, conn: Connection) -> int:
+        return self.allocate_versions(conn, 1)
+
+    def allocate_versions(self, conn: Connection, count: int) -> int:
+        """Reserve ``count`` consecutive row versions (for rows written in bulk) and return the first."""
         row = conn.execute(
             update(version_sequence).where(version_sequence.c.name == "versionnumber")
-            .values(value=version_sequence.c.value + 1).returning(version_sequence.c.value)
+            .values(value=version_sequence.c.value + count).returning(version_sequence.c.value)
         ).one()
-        return row[0]
+        return row[0] - count + 1
 
 
 def _check_etag(if_match: str | None, version: int | None) -> None:
