@@ -1,0 +1,72 @@
+// Accounts exactly as Isthmus' Dataverse Web API returns them from /api/data/v9.2/accounts: the same key, the same
+// 65 properties with the same names (lookups as _<column>_value) and sizes, so both servers read rows of the same
+// width and send the same payload. Isthmus' hidden ownerid__type column is not a property, so it is not here.
+namespace isthmus.bench.dataverse;
+
+entity Accounts {
+  key accountid                    : UUID;
+      createdon                    : DateTime;
+      modifiedon                   : DateTime;
+      _createdby_value             : UUID;
+      _modifiedby_value            : UUID;
+      _ownerid_value               : UUID;
+      _owningbusinessunit_value    : UUID;
+      statecode                    : Integer;
+      statuscode                   : Integer;
+      versionnumber                : Int64;
+      name                         : String(100);
+      accountnumber                : String(20);
+      address1_line1               : String(250);
+      address1_line2               : String(250);
+      address1_line3               : String(250);
+      address1_city                : String(80);
+      address1_stateorprovince     : String(50);
+      address1_postalcode          : String(20);
+      address1_county              : String(50);
+      address1_country             : String(80);
+      address1_latitude            : Double;
+      address1_longitude           : Double;
+      address1_addresstypecode     : Integer;
+      address2_line1               : String(250);
+      address2_line2               : String(250);
+      address2_line3               : String(250);
+      address2_city                : String(80);
+      address2_stateorprovince     : String(50);
+      address2_postalcode          : String(20);
+      address2_county              : String(50);
+      address2_country             : String(80);
+      address2_latitude            : Double;
+      address2_longitude           : Double;
+      address2_addresstypecode     : Integer;
+      emailaddress1                : String(100);
+      telephone1                   : String(50);
+      fax                          : String(50);
+      websiteurl                   : String(200);
+      primarytwitterid             : String(128);
+      msdyn_primaryfacebookid      : String(100);
+      msdyn_primarylinkedinid      : String(100);
+      msdyn_telephone1extension    : String(10);
+      msdyn_faxextension           : String(10);
+      creditlimit                  : Decimal(32, 6);
+      msdyn_creditlimitismandatory : Boolean;
+      msdyn_creditrating           : String(10);
+      msdyn_onholdstatus           : Integer;
+      _transactioncurrencyid_value : UUID;
+      _msdyn_customergroupid_value : UUID;
+      _msdyn_paymentterm_value     : UUID;
+      _msdyn_billingaccount_value  : UUID;
+      _msdyn_company_value         : UUID;
+      msdyn_partynumber            : String(40);
+      msdyn_partycountry           : String(10);
+      msdyn_partystateprovince     : String(10);
+      msdyn_identificationnumber   : String(50);
+      msdyn_taxexemptnumber        : String(50);
+      msdyn_onetimecustomer        : Boolean;
+      msdyn_paymenttermsbasedays   : Integer;
+      description                  : LargeString;
+      numberofemployees            : Integer;
+      revenue                      : Decimal(32, 6);
+      customertypecode             : Integer;
+      _primarycontactid_value      : UUID;
+      _parentaccountid_value       : UUID;
+}
