@@ -151,6 +151,10 @@ class System:
                                             next_step="Link a finance and operations environment to it to add one.")
                     database = Database(definition.database_url, name=f"dataverse:{name}")
                 environment = DataverseEnvironment(database, name=name)
+                # Audit from here on: the bootstrap's base records are set-up, not changes anyone made.
+                audit.create_schema(database)
+                if not audit.installed(database):
+                    audit.install(database, audit.DATAVERSE_POLICY)
                 self._dataverse[name] = environment
             return environment
 

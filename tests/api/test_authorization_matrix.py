@@ -128,6 +128,8 @@ def test_dataverse_privileges_and_business_units(secured: Secured) -> None:
     # Basic User sees only their own accounts.
     mine = secured.client.get(f"{DV}/accounts?$select=name", headers=accountant).json()["value"]
     assert mine == []
+    assert secured.client.get(f"{DV}/audits", headers=sales).status_code == 403
+    assert secured.client.get(f"{DV}/audits", headers=admin).status_code == 200
     who = secured.client.get(f"{DV}/WhoAmI", headers=sales).json()
     assert who["UserId"] != secured.client.get(f"{DV}/WhoAmI", headers=admin).json()["UserId"]
 

@@ -219,3 +219,18 @@ def test_service_protection_answers_429_with_retry_after(tmp_path) -> None:  # t
             assert client.get("/data/").status_code == 200  # the ERP API has its own (resource-based) rules
     finally:
         system.close()
+
+
+def test_audit_history_records_who_changed_which_columns(dv: TestClient) -> None:
+    account = create(dv, "accounts", {"name": "Audited", "creditlimit": 2000})
+    assert dv.patch(f"{ROOT}/accounts({account})", json={"creditlimit": 5000}, headers={"If-Match": "*"}).status_code == 204
+    history = dv.get(f"{ROOT}/audits?$filter=objecttypecode eq 'account' and _objectid_value eq '{account}'").json()["value"]
+    assert sorted(h["operation"] for h in history) == [1, 2]
+    update = next(h for h in history if h["operation"] == 2)
+    changed = json.loads(update["changedata"])["changedAttributes"]
+    credit = next(c for c in changed if c["logicalName"] == "creditlimit")
+    assert float(credit["oldValue"]) == 2000 and float(credit["newValue"]) == 5000
+    assert update["_userid_value"] == dv.get(f"{ROOT}/WhoAmI").json()["UserId"]
+    single = dv.get(f"{ROOT}/audits({update['auditid']})").json()
+    assert single["auditid"] == update["auditid"]
+    assert dv.get(f"{ROOT}/audits?$filter=contains(objecttypecode,'acc')").status_code == 501

@@ -158,3 +158,30 @@ def test_legacy_connections_are_only_dual_write_or_virtual_entities(environments
     environments.create("crm", PP)
     with pytest.raises(ValidationError, match="predate the link"):
         environments.record_legacy_connection("contoso", "archival", "crm")
+
+
+def test_connection_secrets_are_stored_encrypted(control_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from isthmus.environments import schema
+    from isthmus.secrets import SecretBox
+
+    database = Database(control_url, name="control")
+    try:
+        plain = EnvironmentService(database, tmp_path, secret_box=None)
+        plain.secret_box = None
+        url = "postgresql+psycopg://integration:S3cret-Pa55@127.0.0.1:5432/contoso"
+        with pytest.raises(ValidationError, match="ISTHMUS_SECRET_KEY"):
+            plain.create("contoso", FO, database_url=url, provision=False)
+        sealed = EnvironmentService(database, tmp_path, secret_box=SecretBox(SecretBox.generate_key()))
+        env = sealed.create("contoso", FO, database_url=url, provision=False)
+        assert env.database_url == url
+        with database.engine.connect() as conn:
+            stored = conn.execute(select(schema.environment.c.database_url)).scalar_one()
+        assert stored.startswith("sealed:") and "S3cret" not in stored
+        assert sealed.get("contoso", FO).database_url == url
+        other_key = EnvironmentService(database, tmp_path, secret_box=SecretBox(SecretBox.generate_key()))
+        with pytest.raises(Exception, match="ISTHMUS_SECRET_KEY|key"):
+            other_key.get("contoso", FO)
+    finally:
+        database.dispose()

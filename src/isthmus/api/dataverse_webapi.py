@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, quote
 from starlette.requests import Request
 from starlette.responses import Response
 
+from isthmus.api import dataverse_audit
 from isthmus.api.callers import DataverseCallers
 from isthmus.api.dataverse_metadata import MetadataApi
 from isthmus.api.http import service_base, batch_error_response, empty_response, json_response, prefer, read_body, read_json
@@ -95,6 +96,11 @@ class DataverseWebApi:
             })
         if self.metadata.handles(first.name):
             return await self.metadata.handle(request, segments, params, root)
+        if first.name == "audits":
+            _allow(request, "GET")
+            if first.key is not None:
+                return json_response(dataverse_audit.get_audit(self.environment, caller, str(dict(first.key).get(None)), root))
+            return json_response(dataverse_audit.list_audits(self.environment, caller, _options(params), root))
         table = self.records.table_for_set(first.name)
         if first.key is None:
             return await self._collection(request, caller, table, segments[1:], params, root)

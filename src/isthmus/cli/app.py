@@ -17,6 +17,7 @@ from isthmus.cli import env as env_cli
 from isthmus.cli import identity as identity_cli
 from isthmus.config import Settings
 from isthmus.errors import IsthmusError
+from isthmus.secrets import RedactingFilter
 
 app = typer.Typer(
     help="Isthmus: an ERP, a Dataverse-compatible platform and the integration between them.",
@@ -123,10 +124,25 @@ def up(
         host=host,
         port=port,
         log_level=log_level,
+        log_config=_redacting_log_config(),
         loop="uvloop",
         http="httptools",
         access_log=False,
     )
+
+
+def _redacting_log_config() -> dict:
+    """Uvicorn's logging configuration with a filter on every handler that masks secrets (passwords in URLs, bearer
+    tokens, secret=… values) — a last line of defence behind never logging them in the first place."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["redact"] = {"()": "isthmus.secrets.RedactingFilter"}
+    for handler in config.get("handlers", {}).values():
+        handler.setdefault("filters", []).append("redact")
+    return config
 
 
 @app.command()
@@ -157,4 +173,6 @@ def seed(
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactingFilter())
     app()

@@ -18,6 +18,7 @@ what it did and why.
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy.engine import make_url
 
 from isthmus.environments import schema
 from isthmus.environments.errors import NotLinkedError
@@ -42,11 +44,15 @@ from isthmus.environments.model import (
     Link,
 )
 from isthmus.environments.provisioning import Provisioner, remove_managed_database
-from isthmus.errors import ConflictError, IsthmusError, NotFoundError, ValidationError
+from isthmus.errors import ConfigurationError, ConflictError, IsthmusError, NotFoundError, ValidationError
+from isthmus.secrets import ENV_VAR as SECRET_KEY_VARIABLE
+from isthmus.secrets import SecretBox
 from isthmus.storage import Database
 from isthmus.storage.types import utcnow
 
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
+SEALED = "sealed:"
+"""Prefix of a database URL stored encrypted."""
 DEFAULT_TENANT = "00000000-0000-0000-0000-00000000c0de"
 DEFAULT_GEOGRAPHY = "unitedstates"
 DEFAULT_CAPACITY_GB = 10.0
@@ -55,10 +61,17 @@ DATAVERSE_FOOTPRINT_GB = 1.0
 
 
 class EnvironmentService:
-    def __init__(self, database: Database, data_dir: Path, provisioner: Provisioner | None = None) -> None:
+    def __init__(
+        self,
+        database: Database,
+        data_dir: Path,
+        provisioner: Provisioner | None = None,
+        secret_box: SecretBox | None = None,
+    ) -> None:
         self.database = database
         self.data_dir = Path(data_dir)
         self.provisioner = provisioner or Provisioner()
+        self.secret_box = secret_box if secret_box is not None else _box_from_environment()
         schema.metadata.create_all(database.engine)
 
     @contextmanager
@@ -100,7 +113,7 @@ class EnvironmentService:
                 raise ConflictError(f"A {_kind_label(kind)} environment named {name} already exists.", target="name")
             conn.execute(insert(schema.environment).values(
                 id=str(uuid.uuid4()), name=name, kind=kind, type=type, geography=geography, tenant_id=tenant_id,
-                database_url=url, managed_database=managed, has_dataverse=has_dataverse, capacity_gb=capacity_gb,
+                database_url=self._seal(url), managed_database=managed, has_dataverse=has_dataverse, capacity_gb=capacity_gb,
                 used_capacity_gb=DATAVERSE_FOOTPRINT_GB if has_dataverse else 0.0, created=utcnow(),
             ))
         if provision:
@@ -138,14 +151,14 @@ class EnvironmentService:
     def find(self, name: str, kind: str) -> Environment | None:
         with self.database.engine.connect() as conn:
             row = self._row(conn, name, kind)
-        return _environment(row) if row else None
+        return self._environment(row) if row else None
 
     def list(self, kind: str | None = None) -> list[Environment]:
         stmt = select(schema.environment).order_by(schema.environment.c.kind, schema.environment.c.name)
         if kind is not None:
             stmt = stmt.where(schema.environment.c.kind == kind)
         with self.database.engine.connect() as conn:
-            return [_environment(r) for r in conn.execute(stmt).mappings()]
+            return [self._environment(dict(r)) for r in conn.execute(stmt).mappings()]
 
     def delete(self, name: str, kind: str) -> None:
         environment = self.get(name, kind)
@@ -163,6 +176,29 @@ class EnvironmentService:
                 else (schema.feature_usage.c.power_platform == name)))
         if environment.managed_database:
             remove_managed_database(environment.database_url)
+
+    def _seal(self, url: str) -> str:
+        """The database URL as stored: encrypted when it holds a password (connection secrets never rest in clear)."""
+        if make_url(url).password is None:
+            return url
+        if self.secret_box is None:
+            raise ValidationError(
+                "The database URL holds a password, and connection secrets are only stored encrypted.",
+                next_step="Set ISTHMUS_SECRET_KEY (python -c 'from isthmus.secrets import SecretBox; "
+                          "print(SecretBox.generate_key())') and try again.",
+                target="database_url",
+            )
+        return SEALED + self.secret_box.encrypt(url)
+
+    def _environment(self, row: dict) -> Environment:
+        stored = row["database_url"]
+        if stored.startswith(SEALED):
+            if self.secret_box is None:
+                raise ConfigurationError(
+                    f"The database URL of {row['name']} is encrypted and ISTHMUS_SECRET_KEY is not set.",
+                    next_step="Set ISTHMUS_SECRET_KEY to the key it was stored with.")
+            row = {**row, "database_url": self.secret_box.decrypt(stored[len(SEALED):]).reveal()}
+        return Environment(**row)
 
     def _default_url(self, name: str, kind: str) -> str:
         folder = self.data_dir / "environments" / f"{'fo' if kind == 'finance_operations' else 'pp'}-{name}"
@@ -396,5 +432,5 @@ def _kind_label(kind: str) -> str:
     return "finance and operations" if kind == "finance_operations" else "Power Platform"
 
 
-def _environment(row: dict) -> Environment:
-    return Environment(**row)
+def _box_from_environment() -> SecretBox | None:
+    return SecretBox.from_environment() if os.environ.get(SECRET_KEY_VARIABLE) else None
