@@ -234,3 +234,37 @@ def test_audit_history_records_who_changed_which_columns(dv: TestClient) -> None
     single = dv.get(f"{ROOT}/audits({update['auditid']})").json()
     assert single["auditid"] == update["auditid"]
     assert dv.get(f"{ROOT}/audits?$filter=contains(objecttypecode,'acc')").status_code == 501
+
+
+def test_associate_and_disassociate_through_ref(dv: TestClient) -> None:
+    relationship = {
+        "@odata.type": "Microsoft.Dynamics.CRM.ManyToManyRelationshipMetadata", "SchemaName": "new_account_contact",
+        "Entity1LogicalName": "account", "Entity2LogicalName": "contact", "IntersectEntityName": "new_account_contact",
+        "Entity1NavigationPropertyName": "new_account_contact", "Entity2NavigationPropertyName": "new_account_contact",
+    }
+    assert dv.post(f"{ROOT}/RelationshipDefinitions", json=relationship).status_code == 204
+    account = create(dv, "accounts", {"name": "Linked"})
+    ann = create(dv, "contacts", {"firstname": "Ann", "lastname": "Lee"})
+    bob = create(dv, "contacts", {"firstname": "Bob", "lastname": "Ray"})
+    for contact in (ann, bob, ann):  # the second association of Ann changes nothing
+        body = {"@odata.id": f"https://org.isthmus.test/api/data/v9.2/contacts({contact})"}
+        assert dv.post(f"{ROOT}/accounts({account})/new_account_contact/$ref", json=body).status_code == 204
+    expanded = dv.get(f"{ROOT}/accounts({account})?$select=name&$expand=new_account_contact($select=fullname;$orderby=fullname)").json()
+    assert [c["fullname"] for c in expanded["new_account_contact"]] == ["Ann Lee", "Bob Ray"]
+    back = dv.get(f"{ROOT}/contacts({bob})?$select=fullname&$expand=new_account_contact($select=name)").json()
+    assert [a["name"] for a in back["new_account_contact"]] == ["Linked"]
+    assert dv.delete(f"{ROOT}/accounts({account})/new_account_contact({ann})/$ref").status_code == 204
+    assert dv.delete(f"{ROOT}/accounts({account})/new_account_contact/$ref?$id={ROOT}/contacts({ann})").status_code == 404
+    remaining = dv.get(f"{ROOT}/accounts({account})?$expand=new_account_contact($select=fullname)").json()["new_account_contact"]
+    assert [c["fullname"] for c in remaining] == ["Bob Ray"]
+    # one-to-many and single-valued navigation through $ref
+    assert dv.put(f"{ROOT}/accounts({account})/primarycontactid/$ref", json={"@odata.id": f"contacts({bob})"}).status_code == 204
+    assert dv.get(f"{ROOT}/accounts({account})?$select=_primarycontactid_value").json()["_primarycontactid_value"] == bob
+    assert dv.delete(f"{ROOT}/accounts({account})/primarycontactid/$ref").status_code == 204
+    assert dv.get(f"{ROOT}/accounts({account})?$select=_primarycontactid_value").json()["_primarycontactid_value"] is None
+    child = create(dv, "contacts", {"lastname": "Child"})
+    assert dv.post(f"{ROOT}/accounts({account})/account_contact_parentcustomerid/$ref",
+                   json={"@odata.id": f"contacts({child})"}).status_code == 204
+    assert dv.get(f"{ROOT}/contacts({child})?$select=_parentcustomerid_value").json()["_parentcustomerid_value"] == account
+    bad = dv.post(f"{ROOT}/accounts({account})/new_account_contact/$ref", json={"nope": 1})
+    assert bad.status_code == 400 and "@odata.id" in bad.json()["error"]["message"]

@@ -211,6 +211,8 @@ class DataverseWebApi:
                 return empty_response(204)
             raise MethodNotAllowedError(f"{method} is not allowed on a record; use GET, PATCH or DELETE.")
         name = rest[0].name
+        if len(rest) == 2 and rest[1].name == "$ref":
+            return await self._reference(request, caller, table, first, rest[0], params)
         nav = self.environment.registry.navigation(table.logical_name, name)
         if nav is not None and len(rest) == 1:
             _allow(request, "GET")
@@ -218,6 +220,25 @@ class DataverseWebApi:
         if len(rest) in (1, 2) and (table.column(name) is not None):
             return await self._property(request, caller, table, first, name, rest, root)
         raise NotFoundError(f"Resource not found for the segment '{name}'.", code="0x80060888")
+
+    async def _reference(self, request: Request, caller: Caller, table: Table, first: Segment, nav: Segment,
+                         params: list[tuple[str, str]]) -> Response:
+        """Associate (POST, or PUT for a single-valued navigation) and disassociate (DELETE) through ``$ref``."""
+        if request.method in ("POST", "PUT"):
+            body = await read_json(request, self.settings.max_body_bytes)
+            target = body.get("@odata.id") if isinstance(body, dict) else None
+            if not isinstance(target, str):
+                raise InvalidRequestError('An association needs a body like {"@odata.id": "<url of the record>"}.')
+            self.records.associate(caller, table, first.key, nav.name, _reference_key(target))
+            return empty_response(204)
+        if request.method == "DELETE":
+            target_key = nav.key
+            given = dict(params).get("$id")
+            if target_key is None and given:
+                target_key = _reference_key(given)
+            self.records.disassociate(caller, table, first.key, nav.name, target_key)
+            return empty_response(204)
+        raise MethodNotAllowedError(f"{request.method} is not allowed on $ref; use POST, PUT or DELETE.")
 
     def _navigate(self, request, caller, table, first, nav, params, root, annotations):  # type: ignore[no-untyped-def]
         registry = self.environment.registry
@@ -295,6 +316,14 @@ def _options(params: list[tuple[str, str]]) -> QueryOptions:
     if any(k == "$skip" for k, _ in params):
         raise NotSupportedError("The query parameter $skip is not supported; follow @odata.nextLink to page.", target="$skip")
     return parse_query_options([(k, v) for k, v in params if k not in ("fetchXml",)], supported=SUPPORTED_OPTIONS)
+
+
+def _reference_key(url: str) -> tuple[tuple[str | None, object], ...]:
+    """The key of the record an ``@odata.id`` / ``$id`` URL addresses (absolute, rooted or relative)."""
+    segment = split_path("/" + url.rsplit("/", 1)[-1])[0]
+    if segment.key is None:
+        raise InvalidRequestError(f"{url!r} does not address a record; use <entityset>(<id>).")
+    return segment.key
 
 
 def _target_key(table: Table, record: dict[str, Any]) -> tuple[tuple[str | None, object], ...]:

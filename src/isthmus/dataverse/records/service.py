@@ -254,6 +254,75 @@ class RecordService:
             record_id = self.require(uow.connection, table, key)
             self._delete(uow, caller, table, record_id, if_match=if_match)
 
+    def associate(self, caller: Caller, table: Table, key: Any, navigation: str, target_key: Any) -> None:
+        """``POST {set}(id)/{nav}/$ref`` (or ``PUT`` for a single-valued one): link two existing records — set the
+        lookup for a one-to-many relationship, add a pair for a many-to-many one (idempotent)."""
+        nav, target = self._navigation(table, navigation)
+        with self.database.unit_of_work(caller.context) as uow:
+            record_id = self.require(uow.connection, table, key)
+            target_id = self.require(uow.connection, target, target_key)
+            if nav.kind == "single":
+                bind = nav.name if table.column(nav.local_column).polymorphic else nav.local_column  # type: ignore[union-attr]
+                self._update(uow, caller, table, record_id, {f"{bind}@odata.bind": f"/{target.entity_set_name}({target_id})"},
+                             if_match=None, depth=1)
+            elif nav.kind == "collection":
+                lookup = target.column(nav.remote_column)
+                assert lookup is not None
+                bind = nav.remote_column if not lookup.polymorphic else f"{nav.remote_column}_{table.logical_name}"
+                self._update(uow, caller, target, target_id, {f"{bind}@odata.bind": f"/{table.entity_set_name}({record_id})"},
+                             if_match=None, depth=1)
+            else:
+                intersect, mine, theirs = self._intersect(nav, table)
+                sql = self.registry.sql[intersect.logical_name]
+                exists = uow.connection.execute(select(sql.c[mine]).where(sql.c[mine] == record_id, sql.c[theirs] == target_id)).first()
+                if not exists:
+                    self._create(uow, caller, intersect, {mine: record_id, theirs: target_id}, depth=1)
+
+    def disassociate(self, caller: Caller, table: Table, key: Any, navigation: str, target_key: Any | None) -> None:
+        """``DELETE {set}(id)/{nav}/$ref`` (single-valued) or ``DELETE {set}(id)/{nav}(other)/$ref`` /
+        ``…/$ref?$id=…``: remove the link, never the records."""
+        nav, target = self._navigation(table, navigation)
+        with self.database.unit_of_work(caller.context) as uow:
+            record_id = self.require(uow.connection, table, key)
+            if nav.kind == "single":
+                bind = nav.name if table.column(nav.local_column).polymorphic else nav.local_column  # type: ignore[union-attr]
+                self._update(uow, caller, table, record_id, {f"{bind}@odata.bind": None}, if_match=None, depth=1)
+                return
+            if target_key is None:
+                raise InvalidRequestError(f"Name the {target.logical_name} to remove: {navigation}(<id>)/$ref or $id=.")
+            target_id = self.require(uow.connection, target, target_key)
+            if nav.kind == "collection":
+                lookup = target.column(nav.remote_column)
+                assert lookup is not None
+                sql = self.registry.sql[target.logical_name]
+                current = uow.connection.execute(select(sql.c[nav.remote_column]).where(sql.c[target.primary_id] == target_id)).scalar()
+                if current != record_id:
+                    raise NotFoundError(f"{target.logical_name} {target_id} is not linked to {table.logical_name} {record_id} through {navigation}.")
+                bind = nav.remote_column if not lookup.polymorphic else f"{nav.remote_column}_{table.logical_name}"
+                self._update(uow, caller, target, target_id, {f"{bind}@odata.bind": None}, if_match=None, depth=1)
+                return
+            intersect, mine, theirs = self._intersect(nav, table)
+            sql = self.registry.sql[intersect.logical_name]
+            pair = uow.connection.execute(select(sql.c[intersect.primary_id]).where(
+                sql.c[mine] == record_id, sql.c[theirs] == target_id)).scalar()
+            if pair is None:
+                raise NotFoundError(f"{table.logical_name} {record_id} and {target.logical_name} {target_id} are not associated through {navigation}.")
+            self._delete(uow, caller, intersect, pair, if_match=None)
+
+    def _navigation(self, table: Table, navigation: str) -> tuple[Any, Table]:
+        nav = self.registry.navigation(table.logical_name, navigation)
+        if nav is None:
+            raise NotFoundError(f"Resource not found for the segment '{navigation}'.", code="0x80060888")
+        return nav, self.registry.tables[nav.target]
+
+    def _intersect(self, nav: Any, table: Table) -> tuple[Table, str, str]:
+        relationship = nav.relationship
+        intersect = self.registry.tables.get(relationship.intersect_table)
+        if intersect is None:
+            raise ConfigurationError(f"The many-to-many relationship {relationship.schema_name} has no intersect table.")
+        mine, theirs = self.registry.intersect_sides(relationship, table.logical_name)
+        return intersect, mine, theirs
+
     def create_multiple(self, caller: Caller, table: Table, targets: list[dict[str, Any]]) -> list[str]:
         with self.database.unit_of_work(caller.context) as uow:
             return [self._create(uow, caller, table, t, depth=1) for t in targets]
