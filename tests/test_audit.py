@@ -207,3 +207,23 @@ def test_dataverse_changes_are_audited_too(dataverse_db: Database) -> None:  # n
     assert delete.old("name") == "Contoso"
     shaped = [reader.as_dataverse(e) for e in history]
     assert [s["action"] for s in shaped] == [1, 2, 3] and {s["_objectid_value"] for s in shaped} == {account}
+
+
+def test_writes_made_by_later_pre_commit_hooks_are_audited(audited: Database) -> None:
+    """Dual-write and events register their pre-commit hooks after the audit trail is installed; the trail must still
+    hold what they write, because it runs in the final pre-commit phase."""
+
+    def integration_hook(uow) -> None:  # type: ignore[no-untyped-def]
+        if uow.context.origin == "api":
+            customers.update(uow, "usmf", "US-003", {"phone": "+1 555 0133"})
+
+    audited.hooks.pre_commit.append(integration_hook)
+    try:
+        with audited.unit_of_work(CLERK) as uow:
+            customers.update(uow, "usmf", "US-002", {"phone": "+1 555 0122"})
+    finally:
+        audited.hooks.pre_commit.remove(integration_hook)
+    hooked = reader.history(audited, "custtable", customer_recid(audited, "US-003"))
+    direct = reader.history(audited, "custtable", customer_recid(audited, "US-002"))
+    assert [e.changes for e in hooked] == [(("phone", None, "+1 555 0133"),)]
+    assert hooked[0].transaction_id == direct[0].transaction_id

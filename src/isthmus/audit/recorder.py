@@ -197,16 +197,18 @@ def install(database: Database, policy: AuditPolicy = ERP_POLICY, *, check_schem
         )
     uninstall(database)
     recorder = AuditRecorder(policy)
-    database.hooks.pre_commit.append(recorder)
+    # The final phase, so the trail also holds what other pre-commit hooks (dual-write, events) write.
+    database.hooks.pre_commit_final.append(recorder)
     return recorder
 
 
 def uninstall(database: Database) -> None:
-    database.hooks.pre_commit[:] = [h for h in database.hooks.pre_commit if not isinstance(h, AuditRecorder)]
+    hooks = database.hooks.pre_commit_final
+    hooks[:] = [h for h in hooks if not isinstance(h, AuditRecorder)]
 
 
 def installed(database: Database) -> AuditRecorder | None:
-    return next((h for h in database.hooks.pre_commit if isinstance(h, AuditRecorder)), None)
+    return next((h for h in database.hooks.pre_commit_final if isinstance(h, AuditRecorder)), None)
 
 
 def audited_tables(policy: AuditPolicy, tables: Iterable[str]) -> list[str]:

@@ -76,6 +76,9 @@ class UnitOfWorkHooks:
     """Callbacks every unit of work of one database runs. Dual-write and events register here."""
 
     pre_commit: list[Hook] = field(default_factory=list)
+    pre_commit_final: list[Hook] = field(default_factory=list)
+    """Run after every other pre-commit hook (the unit's own ones too), still inside the transaction: observers
+    such as the audit trail go here so they see the writes dual-write and events make in their hooks."""
     post_commit: list[Hook] = field(default_factory=list)
 
 
@@ -198,7 +201,7 @@ class UnitOfWork:
     # --- end of life ------------------------------------------------------------------------------------------
 
     def _commit(self) -> None:
-        for hook in (*self.database.hooks.pre_commit, *self._pre_commit):
+        for hook in (*self.database.hooks.pre_commit, *self._pre_commit, *self.database.hooks.pre_commit_final):
             hook(self)
         self.connection.commit()
         self.state = "committed"
