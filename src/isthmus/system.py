@@ -83,6 +83,9 @@ class System:
         self._dataverse: dict[str, DataverseEnvironment] = {}
         self.erp_database = self._erp_database(DEFAULT, settings.erp_url)
         self.dataverse_database = Database(settings.dataverse_url, name="dataverse")
+        from isthmus.dualwrite.service import DualWriteService
+
+        self.dualwrite = DualWriteService(self)
 
     # --- the default environments (root URLs) ----------------------------------------------------------------
 
@@ -175,6 +178,7 @@ class System:
         return database
 
     def close(self) -> None:
+        self.dualwrite.close()
         for service in self._erp.values():
             service.database.dispose()
         for environment in self._dataverse.values():

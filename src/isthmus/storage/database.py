@@ -4,6 +4,7 @@ read connections. The same code serves SQLite (embedded default, WAL) and Postgr
 from __future__ import annotations
 
 import contextvars
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,6 +52,10 @@ class Database:
         self.url = url
         self.name = name
         self.hooks = UnitOfWorkHooks()
+        self.write_gate: threading.RLock | None = None
+        """Taken by every unit of work before it begins, when set. Dual-write gives the two SQLite databases of a
+        link one gate, so a writer holding one database's lock never waits for the other's held by a writer
+        going the opposite way (a deadlock SQLite could only break by timing out)."""
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite":
             database = parsed.database or ""
@@ -90,22 +95,67 @@ class Database:
         if current is not None:
             yield current
             return
+        uow = self.begin(context)
+        try:
+            with self.joined(uow):
+                yield uow
+            self.commit(uow)
+        except BaseException:
+            self.rollback(uow)
+            raise
+
+    def begin(self, context: CallContext) -> UnitOfWork:
+        """Open a unit of work that its caller ends explicitly with ``commit`` or ``rollback`` (dual-write keeps the
+        other side's unit open until the writer's has committed). Writes only join it inside ``joined``."""
+        gate = self.write_gate
+        if gate is not None:
+            gate.acquire()
         try:
             conn = self.engine.connect().execution_options(isthmus_write=True)
         except OperationalError as exc:
-            raise UnavailableError(f"Database {self.name} is unreachable: {exc.orig}") from exc
+            if gate is not None:
+                gate.release()
+            raise UnavailableError(f"Database {self.name} is unreachable: {exc.orig}",
+                                   next_step="Check that the database server is running and reachable.") from exc
         uow = UnitOfWork(self, conn, context)
-        token = _ambient.set({**(_ambient.get() or {}), id(self): uow})
         try:
             conn.begin()
+        except OperationalError as exc:
+            conn.close()
+            if gate is not None:
+                gate.release()
+            raise UnavailableError(f"Database {self.name} is unreachable: {exc.orig}") from exc
+        return uow
+
+    @contextmanager
+    def joined(self, uow: UnitOfWork) -> Iterator[UnitOfWork]:
+        """Make ``uow`` the unit every write to this database joins, for the duration of the block."""
+        token = _ambient.set({**(_ambient.get() or {}), id(self): uow})
+        try:
             yield uow
-            uow._commit()
-        except BaseException:
-            uow._rollback()
-            raise
         finally:
             _ambient.reset(token)
-            conn.close()
+
+    def commit(self, uow: UnitOfWork) -> None:
+        """Run the pre-commit hooks (unless ``prepare`` already did), commit, run the post-commit hooks."""
+        try:
+            with self.joined(uow):
+                uow._commit()
+        finally:
+            if uow.state == "committed":
+                self._end(uow)
+
+    def rollback(self, uow: UnitOfWork) -> None:
+        if uow.state == "open":
+            try:
+                uow._rollback()
+            finally:
+                self._end(uow)
+
+    def _end(self, uow: UnitOfWork) -> None:
+        uow.connection.close()
+        if self.write_gate is not None:
+            self.write_gate.release()
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

@@ -48,6 +48,8 @@ class CallContext:
     means unrestricted (the system itself, seeding, development mode)."""
     principal_id: str | None = None
     """The identity (token ``oid``) behind the call, for audit; ``None`` for the system itself."""
+    origin_transaction: str | None = None
+    """For ``origin="dualwrite"``: the id of the other side's transaction this unit applies (idempotency, recovery)."""
 
     def may_access(self, company: str) -> bool:
         return self.companies is None or company in self.companies
@@ -97,6 +99,8 @@ class UnitOfWork:
         self.items: dict[str, Any] = {}
         self._pre_commit: list[Hook] = []
         self._post_commit: list[Hook] = []
+        self._on_rollback: list[Hook] = []
+        self._prepared = False
         self.state: Literal["open", "committed", "rolled_back"] = "open"
 
     # --- hooks ------------------------------------------------------------------------------------------------
@@ -108,6 +112,11 @@ class UnitOfWork:
     def add_post_commit(self, hook: Hook) -> None:
         """Run ``hook`` once this transaction has committed."""
         self._post_commit.append(hook)
+
+    def add_on_rollback(self, hook: Hook) -> None:
+        """Run ``hook`` if this transaction rolls back (after its pre-commit hooks ran, too): dual-write rolls back
+        the other side's prepared transaction here."""
+        self._on_rollback.append(hook)
 
     # --- tracked writes ---------------------------------------------------------------------------------------
 
@@ -200,9 +209,17 @@ class UnitOfWork:
 
     # --- end of life ------------------------------------------------------------------------------------------
 
-    def _commit(self) -> None:
+    def prepare(self) -> None:
+        """Run the pre-commit hooks (once): after this the unit only has to commit. A failure here rolls nothing
+        back by itself; the owner of the unit does."""
+        if self._prepared:
+            return
+        self._prepared = True
         for hook in (*self.database.hooks.pre_commit, *self._pre_commit, *self.database.hooks.pre_commit_final):
             hook(self)
+
+    def _commit(self) -> None:
+        self.prepare()
         self.connection.commit()
         self.state = "committed"
         for hook in (*self.database.hooks.post_commit, *self._post_commit):
@@ -212,6 +229,14 @@ class UnitOfWork:
                 log.exception("post-commit hook %r failed; the transaction stays committed", hook)
 
     def _rollback(self) -> None:
-        if self.state == "open":
+        if self.state != "open":
+            return
+        try:
             self.connection.rollback()
+        finally:
             self.state = "rolled_back"
+            for hook in self._on_rollback:
+                try:
+                    hook(self)
+                except Exception:
+                    log.exception("rollback hook %r failed", hook)
