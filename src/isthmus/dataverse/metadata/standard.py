@@ -189,7 +189,7 @@ def standard_tables() -> tuple[Table, ...]:
               text("msdyn_itemnumber", 20), Column("description", "Memo", max_length=2000), money("price"),
               money("currentcost"), lookup("defaultuomid", "uom"), Column("quantitydecimal", "Integer", min_value=0, max_value=5),
               choice("producttypecode", ((1, "Sales Inventory"), (2, "Miscellaneous Charges"), (3, "Services"), (4, "Flat Fees"))),
-              company, keys=(AlternateKey("productnumber_key", ("productnumber",)),), ownership="OrganizationOwned",
+              company, keys=(AlternateKey("productnumber_key", ("productnumber", "msdyn_company")),), ownership="OrganizationOwned",
               states=(Option(0, "Active"), Option(1, "Retired"), Option(2, "Draft"), Option(3, "Under Revision")),
               reasons=(Option(1, "Active", 0), Option(2, "Retired", 1), Option(0, "Draft", 2), Option(3, "Under Revision", 3)),
               object_type_code=1024),

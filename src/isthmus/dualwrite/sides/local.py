@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 from isthmus.dataverse.environment import DataverseEnvironment
 from isthmus.dataverse.records.service import Caller
 from isthmus.erp.entities.service import EntityService
-from isthmus.errors import UnavailableError
+from isthmus.errors import NotFoundError, UnavailableError
 from isthmus.storage import CallContext, Database, UnitOfWork
 
 DUALWRITE_USER = "dualwrite"
@@ -158,12 +158,8 @@ class LocalErpSession:
         with self.database.joined(self.uow):
             try:
                 return self.service.get(self._context_for(key), definition, self._key(entity, key))
-            except Exception as exc:
-                from isthmus.errors import NotFoundError
-
-                if isinstance(exc, NotFoundError):
-                    return None
-                raise
+            except NotFoundError:
+                return None
 
     def create(self, entity: str, body: dict[str, Any]) -> None:
         with self.database.joined(self.uow):
